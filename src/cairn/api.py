@@ -1,0 +1,30 @@
+"""The route table: every module under /rest/<module>/{1.0,latest}/..."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from cairn.auth.routes import router as users_router
+from cairn.auth.routes import tokens_router
+from cairn.builds.routes import legacy_router as legacy_builds_router
+from cairn.builds.routes import router as builds_router
+from cairn.projects.routes import router as projects_router
+from cairn.system.routes import api_router as system_api_router
+from cairn.system.routes import router as system_router
+
+VERSIONS = ("1.0", "latest")
+
+# module name -> routers answering under /rest/<module>/<version>
+MODULES: dict[str, list[APIRouter]] = {
+    "api": [system_api_router, projects_router, users_router, builds_router],
+    "build-status": [legacy_builds_router],
+    "access-tokens": [tokens_router],
+}
+
+
+def include_routes(app: FastAPI) -> None:
+    app.include_router(system_router)
+    for module, routers in MODULES.items():
+        for version in VERSIONS:
+            for router in routers:
+                app.include_router(router, prefix=f"/rest/{module}/{version}")

@@ -1,0 +1,113 @@
+"""Turn an Authorization header into a Principal, without an argon2 hash on every request.
+
+A verified credential is remembered for `auth_cache_seconds`; after that it is checked against the
+database again, cheaply (the stored hash must be unchanged, the token must still exist), so a changed
+password, a deleted user or a revoked token stops working within seconds on every process.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.auth import store
+from cairn.auth.passwords import verify_password
+from cairn.auth.principal import ANONYMOUS, Principal
+from cairn.errors import bad_credentials
+
+_MAX_ENTRIES = 10_000
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Entry:
+    principal: Principal
+    fingerprint: tuple
+    checked_at: float
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _principal(row, token=None) -> Principal:
+    return Principal(user_id=row.id, name=row.name, slug=row.slug, global_grant=row.global_grant or 0,
+                     token_project_cap=None if token is None else token.project_permission,
+                     token_repository_cap=None if token is None else token.repository_permission)
+
+
+class Authenticator:
+    def __init__(self, hasher: PasswordHasher, ttl_seconds: float):
+        self.hasher = hasher
+        self.ttl = ttl_seconds
+        self._cache: dict[str, _Entry] = {}
+
+    async def authenticate(self, conn: AsyncConnection, authorization: str | None) -> Principal:
+        if not authorization:
+            return ANONYMOUS
+        scheme, _, value = authorization.strip().partition(" ")
+        scheme = scheme.lower()
+        if scheme not in ("basic", "bearer"):
+            return ANONYMOUS
+        cache_key = hashlib.sha256(authorization.encode("utf-8", "surrogateescape")).hexdigest()
+        entry = self._cache.get(cache_key)
+        now = time.monotonic()
+        if entry is not None and now - entry.checked_at < self.ttl:
+            return entry.principal
+        if scheme == "bearer":
+            row = await store.token_with_user(conn, token_hash(value.strip()))
+            principal, fingerprint = _check_token(row, None)
+        else:
+            username, password = _basic(value)
+            principal, fingerprint = await self._basic(conn, username, password, entry)
+        if len(self._cache) >= _MAX_ENTRIES:
+            self._cache.clear()
+        self._cache[cache_key] = _Entry(principal, fingerprint, now)
+        return principal
+
+    def forget(self) -> None:
+        """Drop every cached credential (this process); other processes re-check within the TTL."""
+        self._cache.clear()
+
+    async def _basic(self, conn, username: str, password: str, entry: _Entry | None):
+        # A personal token may stand in for the password (username:token), as in Bitbucket.
+        token = await store.token_with_user(conn, token_hash(password))
+        if token is not None:
+            return _check_token(token, username)
+        row = await store.user_by_name(conn, username)
+        if row is None or not row.active:
+            raise bad_credentials()
+        fingerprint = ("password", row.password_hash, row.global_grant)
+        if entry is not None and entry.fingerprint == fingerprint:
+            return _principal(row), fingerprint  # unchanged since the last full check: no re-hash
+        if not await verify_password(self.hasher, row.password_hash, password):
+            raise bad_credentials()
+        return _principal(row), fingerprint
+
+
+def _check_token(row, username: str | None):
+    if row is None or not row.active or (username is not None and row.name != username):
+        raise bad_credentials()
+    if row.expires_date is not None and row.expires_date <= _now_ms():
+        raise bad_credentials()
+    return _principal(row, row), ("token", row.token_id, row.global_grant)
+
+
+def _basic(value: str) -> tuple[str, str]:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise bad_credentials() from None
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        raise bad_credentials()
+    return username, password

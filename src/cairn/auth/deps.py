@@ -1,0 +1,137 @@
+"""Auth is declared, not written: route dependencies that resolve the caller and their permission.
+
+Each dependency carries a `permission` attribute naming what it demands; a test walks the route table
+and fails on any route that declares none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from cairn.auth import permissions as perms
+from cairn.auth import store
+from cairn.auth.principal import Principal
+from cairn.db.uow import Conn
+from cairn.errors import no_such_project, no_such_repository, unauthorized
+from cairn.kit.entities import ProjectRef, RepositoryRef
+
+
+@dataclass(frozen=True)
+class ProjectAccess:
+    project: ProjectRef
+    level: int
+    principal: Principal
+
+
+@dataclass(frozen=True)
+class RepositoryAccess:
+    repository: RepositoryRef
+    level: int
+    principal: Principal
+
+
+def _declares(permission: str):
+    def mark(fn):
+        fn.permission = permission
+        return fn
+    return mark
+
+
+async def authenticate(request: Request, conn: Conn) -> Principal:
+    principal = await request.app.state.authenticator.authenticate(conn, request.headers.get("authorization"))
+    request.state.principal = principal  # read by the middleware that sets X-AUSERNAME / X-AUSERID
+    return principal
+
+
+Caller = Annotated[Principal, Depends(authenticate)]
+
+
+def _global(permission: str, level: int):
+    @_declares(permission)
+    async def dependency(principal: Caller) -> Principal:
+        if principal.global_level < level:
+            raise unauthorized(principal.anonymous)
+        return principal
+    return dependency
+
+
+@_declares("PUBLIC")
+async def anyone(principal: Caller) -> Principal:
+    return principal
+
+
+def _project(permission: str, level: int):
+    @_declares(permission)
+    async def dependency(principal: Caller, conn: Conn,
+                         projectKey: Annotated[str, Path()]) -> ProjectAccess:  # noqa: N803
+        project, row = await store.project_access(conn, principal.user_id, projectKey)
+        have = 0
+        if project is not None:
+            have = perms.project_level(global_level=principal.owner_global_level, project_grant=row.project_grant,
+                                       public=project.public, token_cap=principal.token_project_cap)
+            visible = have >= perms.READ or bool(row.sees_a_repository)
+        if project is None or not visible:
+            if principal.anonymous:
+                raise unauthorized(True)
+            raise no_such_project(projectKey)
+        if have < level:
+            raise unauthorized(principal.anonymous)
+        return ProjectAccess(project, have, principal)
+    return dependency
+
+
+def _repository(permission: str, level: int, missing_ok: bool = False):
+    @_declares(permission)
+    async def dependency(principal: Caller, conn: Conn, projectKey: Annotated[str, Path()],  # noqa: N803
+                         repositorySlug: Annotated[str, Path()]) -> RepositoryAccess | None:  # noqa: N803
+        project, repository, row = await store.repository_access(conn, principal.user_id, projectKey,
+                                                                 repositorySlug)
+        have = 0
+        if repository is not None:
+            have = perms.repository_level(
+                global_level=principal.owner_global_level, project_grant=row.project_grant,
+                repository_grant=row.repository_grant, public=repository.public or project.public,
+                token_cap=principal.repository_cap)
+        if have < perms.READ:
+            # A repository the caller cannot read does not exist for them (as in Bitbucket).
+            if principal.anonymous:
+                raise unauthorized(True)
+            if missing_ok and project is not None:
+                return None
+            if project is None or (row.project_grant is None and not project.public
+                                    and principal.owner_global_level < perms.GLOBAL_ADMIN):
+                raise no_such_project(projectKey)
+            raise no_such_repository(project.key, repositorySlug)
+        if have < level:
+            raise unauthorized(False)
+        return RepositoryAccess(repository, have, principal)
+    return dependency
+
+
+@_declares("SELF_OR_ADMIN")
+async def self_or_admin(principal: Caller, userSlug: Annotated[str, Path()]) -> Principal:  # noqa: N803
+    """The named user themself, or an administrator (personal tokens, as in Bitbucket)."""
+    if principal.anonymous:
+        raise unauthorized(True)
+    if principal.slug != userSlug and principal.global_level < perms.GLOBAL_ADMIN:
+        raise unauthorized(False)
+    return principal
+
+
+Anyone = Annotated[Principal, Depends(anyone)]
+SignedIn = Annotated[Principal, Depends(_global("LICENSED_USER", perms.LICENSED_USER))]
+ProjectCreator = Annotated[Principal, Depends(_global("PROJECT_CREATE", perms.PROJECT_CREATE))]
+Admin = Annotated[Principal, Depends(_global("ADMIN", perms.GLOBAL_ADMIN))]
+SysAdmin = Annotated[Principal, Depends(_global("SYS_ADMIN", perms.SYS_ADMIN))]
+UserSelfOrAdmin = Annotated[Principal, Depends(self_or_admin)]
+ProjectView = Annotated[ProjectAccess, Depends(_project("PROJECT_VIEW", 0))]
+ProjectAdmin = Annotated[ProjectAccess, Depends(_project("PROJECT_ADMIN", perms.ADMIN))]
+RepoRead = Annotated[RepositoryAccess, Depends(_repository("REPO_READ", perms.READ))]
+RepoWrite = Annotated[RepositoryAccess, Depends(_repository("REPO_WRITE", perms.WRITE))]
+RepoAdmin = Annotated[RepositoryAccess, Depends(_repository("REPO_ADMIN", perms.ADMIN))]
+# For deletes that answer 204 when the repository is absent (or invisible to the caller).
+RepoAdminIfExists = Annotated[RepositoryAccess | None, Depends(_repository("REPO_ADMIN", perms.ADMIN, True))]
+

@@ -1,0 +1,169 @@
+"""Users, personal access tokens and global permissions."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.auth import permissions as perms
+from cairn.auth import store
+from cairn.auth.credentials import token_hash
+from cairn.auth.passwords import hash_password
+from cairn.auth.principal import Principal
+from cairn.errors import (DUPLICATE_USER, NO_SUCH_ENTITY, NO_SUCH_USER, bad_request, conflict, not_found,
+                          unauthorized)
+
+_USER_NAME = re.compile(r"^[^\s/\\]{1,255}$")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def user_slug(name: str) -> str:
+    """Bitbucket's user slug: the lower-cased name with URL-unsafe characters replaced."""
+    return re.sub(r"[^a-z0-9._~-]", "_", name.lower())
+
+
+@dataclass(frozen=True)
+class NewUser:
+    name: str
+    password: str
+    display_name: str
+    email: str
+
+
+def _require(value: str | None, context: str, label: str) -> str:
+    if value is None or not value.strip():
+        raise bad_request(f"{label} is required.", context)
+    if len(value) > 255:
+        raise bad_request(f"{label} must be at most 255 characters.", context)
+    return value
+
+
+async def create_user(conn: AsyncConnection, hasher: PasswordHasher, new: NewUser) -> int:
+    name = _require(new.name, "name", "The username")
+    if not _USER_NAME.match(name):
+        raise bad_request("Usernames may not contain whitespace or slashes.", "name")
+    _require(new.display_name, "displayName", "The display name")
+    _require(new.email, "emailAddress", "The email address")
+    if "@" not in new.email:
+        raise bad_request("The email address is not valid.", "emailAddress")
+    if not new.password:
+        raise bad_request("A password is required.", "password")
+    slug = user_slug(name)
+    if await store.user_by_name(conn, name) or await store.user_by_slug(conn, slug):
+        raise conflict(f"A user with the name '{name}' already exists.", DUPLICATE_USER)
+    password_hash = await hash_password(hasher, new.password)
+    try:
+        return await store.insert_user(conn, name=name, slug=slug, display_name=new.display_name,
+                                       email=new.email, password_hash=password_hash, active=True,
+                                       created_date=now_ms())
+    except IntegrityError:
+        raise conflict(f"A user with the name '{name}' already exists.", DUPLICATE_USER) from None
+
+
+async def require_user(conn: AsyncConnection, name: str | None, by_slug: bool = False):
+    if not name:
+        raise bad_request("The user name is required.", "name")
+    row = await (store.user_by_slug(conn, name) if by_slug else store.user_by_name(conn, name))
+    if row is None:
+        raise not_found(f"User {name} does not exist.", NO_SUCH_USER)
+    return row
+
+
+async def delete_user(conn: AsyncConnection, caller: Principal, name: str | None):
+    row = await require_user(conn, name)
+    if row.id == caller.user_id:
+        raise bad_request("You cannot delete yourself.", "name")
+    if (row.global_grant or 0) > caller.global_level:
+        raise unauthorized(False)
+    await store.delete_user(conn, row.id)
+    return row
+
+
+async def set_password(conn: AsyncConnection, hasher: PasswordHasher, name: str, password: str) -> None:
+    row = await require_user(conn, name)
+    if not password:
+        raise bad_request("A password is required.", "password")
+    await store.set_password_hash(conn, row.id, await hash_password(hasher, password))
+
+
+def parse_global_permission(name: str | None) -> int:
+    if name not in perms.GLOBAL:
+        raise bad_request(f"'{name}' is not a global permission; use one of {', '.join(perms.GLOBAL)}.",
+                          "permission")
+    return perms.GLOBAL[name]
+
+
+async def grant_global(conn: AsyncConnection, caller: Principal, name: str | None, permission: str | None):
+    level = parse_global_permission(permission)
+    row = await require_user(conn, name)
+    # A user may not grant (or take away) more than they hold themselves, as in Bitbucket.
+    if level > caller.global_level or (row.global_grant or 0) > caller.global_level:
+        raise unauthorized(False)
+    await store.set_global_permission(conn, row.id, None if level == perms.LICENSED_USER else level)
+
+
+async def revoke_global(conn: AsyncConnection, caller: Principal, name: str | None) -> None:
+    row = await require_user(conn, name)
+    if (row.global_grant or 0) > caller.global_level:
+        raise unauthorized(False)
+    await store.set_global_permission(conn, row.id, None)
+
+
+def _token_caps(names: list[str]) -> tuple[int, int]:
+    project = repository = perms.NONE
+    for name in names:
+        if name in perms.PROJECT:
+            project = max(project, perms.PROJECT[name])
+        elif name in perms.REPOSITORY:
+            repository = max(repository, perms.REPOSITORY[name])
+        else:
+            raise bad_request(f"'{name}' is not a token permission; use PROJECT_READ, PROJECT_WRITE, "
+                              "PROJECT_ADMIN, REPO_READ, REPO_WRITE or REPO_ADMIN.", "permissions")
+    # A repository permission below the project one is implied by it (Bitbucket shows both).
+    return project, max(repository, project)
+
+
+def new_token_secret() -> str:
+    """A 256-bit secret; the 'BBDC-' prefix mirrors Bitbucket's HTTP access tokens."""
+    return "BBDC-" + secrets.token_urlsafe(32)
+
+
+async def create_token(conn: AsyncConnection, owner_slug: str, name: str, permission_names: list[str],
+                       expiry_days: int | None):
+    owner = await require_user(conn, owner_slug, by_slug=True)
+    project, repository = _token_caps(permission_names)
+    secret = new_token_secret()
+    created = now_ms()
+    token_id = str(secrets.randbelow(9 * 10**11) + 10**11)  # 12 digits, like Bitbucket's ids
+    await store.insert_token(conn, id=token_id, user_id=owner.id, name=name, secret_hash=token_hash(secret),
+                             project_permission=project, repository_permission=repository,
+                             expiry_days=expiry_days, created_date=created,
+                             expires_date=None if expiry_days is None else created + expiry_days * 86_400_000)
+    return owner, await store.get_token(conn, owner.id, token_id), secret
+
+
+async def list_tokens(conn: AsyncConnection, owner_slug: str, start: int, limit: int):
+    owner = await require_user(conn, owner_slug, by_slug=True)
+    return owner, await store.list_tokens(conn, owner.id, start, limit)
+
+
+async def get_token(conn: AsyncConnection, owner_slug: str, token_id: str):
+    owner = await require_user(conn, owner_slug, by_slug=True)
+    row = await store.get_token(conn, owner.id, token_id)
+    if row is None:
+        raise not_found(f"No access token with ID {token_id} exists for this user.", NO_SUCH_ENTITY)
+    return owner, row
+
+
+async def delete_token(conn: AsyncConnection, owner_slug: str, token_id: str) -> None:
+    owner, row = await get_token(conn, owner_slug, token_id)
+    await store.delete_token(conn, owner.id, row.id)

@@ -1,0 +1,179 @@
+"""SQL for users, credentials, tokens, global permissions and access resolution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, literal, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.auth.principal import Principal
+from cairn.kit.entities import ProjectRef, RepositoryRef
+from cairn.models import (access_tokens, global_permissions, project_permissions, projects, repositories,
+                          repository_permissions, users)
+
+_GLOBAL = (select(global_permissions.c.permission)
+           .where(global_permissions.c.user_id == users.c.id).scalar_subquery())
+_USER_COLUMNS = [users.c.id, users.c.name, users.c.slug, users.c.display_name, users.c.email,
+                 users.c.active, users.c.password_hash, _GLOBAL.label("global_grant")]
+
+
+async def user_by_name(conn: AsyncConnection, name: str):
+    return (await conn.execute(select(*_USER_COLUMNS).where(users.c.name == name))).first()
+
+
+async def user_by_slug(conn: AsyncConnection, slug: str):
+    return (await conn.execute(select(*_USER_COLUMNS).where(users.c.slug == slug))).first()
+
+
+async def token_with_user(conn: AsyncConnection, secret_hash: str):
+    stmt = (select(access_tokens.c.id.label("token_id"), access_tokens.c.project_permission,
+                   access_tokens.c.repository_permission, access_tokens.c.expires_date, *_USER_COLUMNS)
+            .join(users, users.c.id == access_tokens.c.user_id)
+            .where(access_tokens.c.secret_hash == secret_hash))
+    return (await conn.execute(stmt)).first()
+
+
+async def insert_user(conn: AsyncConnection, **values) -> int:
+    result = await conn.execute(users.insert().values(**values).returning(users.c.id))
+    return result.scalar_one()
+
+
+async def list_users(conn: AsyncConnection, filter_text: str | None, start: int, limit: int):
+    stmt = select(*_USER_COLUMNS).order_by(users.c.name).offset(start).limit(limit)
+    if filter_text:
+        like = f"%{filter_text.lower()}%"
+        stmt = stmt.where(or_(func.lower(users.c.name).like(like), func.lower(users.c.display_name).like(like),
+                              func.lower(users.c.email).like(like)))
+    return (await conn.execute(stmt)).all()
+
+
+async def delete_user(conn: AsyncConnection, user_id: int) -> None:
+    await conn.execute(delete(users).where(users.c.id == user_id))
+
+
+async def set_password_hash(conn: AsyncConnection, user_id: int, password_hash: str) -> None:
+    await conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+async def set_global_permission(conn: AsyncConnection, user_id: int, level: int | None) -> None:
+    await conn.execute(delete(global_permissions).where(global_permissions.c.user_id == user_id))
+    if level:
+        await conn.execute(global_permissions.insert().values(user_id=user_id, permission=level))
+
+
+async def list_global_permissions(conn: AsyncConnection, start: int, limit: int):
+    stmt = (select(*_USER_COLUMNS).where(_GLOBAL.isnot(None)).order_by(users.c.name)
+            .offset(start).limit(limit))
+    return (await conn.execute(stmt)).all()
+
+
+async def insert_token(conn: AsyncConnection, **values) -> None:
+    await conn.execute(access_tokens.insert().values(**values))
+
+
+async def list_tokens(conn: AsyncConnection, user_id: int, start: int, limit: int):
+    stmt = (select(access_tokens).where(access_tokens.c.user_id == user_id)
+            .order_by(access_tokens.c.created_date.desc(), access_tokens.c.id).offset(start).limit(limit))
+    return (await conn.execute(stmt)).all()
+
+
+async def get_token(conn: AsyncConnection, user_id: int, token_id: str):
+    stmt = select(access_tokens).where(access_tokens.c.user_id == user_id, access_tokens.c.id == token_id)
+    return (await conn.execute(stmt)).first()
+
+
+async def delete_token(conn: AsyncConnection, user_id: int, token_id: str) -> None:
+    await conn.execute(delete(access_tokens).where(access_tokens.c.user_id == user_id,
+                                                   access_tokens.c.id == token_id))
+
+
+def _grant(table, owner_column, owner, user_id):
+    return (select(table.c.permission).where(owner_column == owner, table.c.user_id == user_id)
+            .scalar_subquery())
+
+
+def _project_ref(row) -> ProjectRef:
+    return ProjectRef(id=row.project_id, key=row.project_key, name=row.project_name,
+                      description=row.project_description, public=row.project_public)
+
+
+_PROJECT_COLUMNS = [projects.c.id.label("project_id"), projects.c.key.label("project_key"),
+                    projects.c.name.label("project_name"), projects.c.description.label("project_description"),
+                    projects.c.public.label("project_public")]
+
+
+async def repository_access(conn: AsyncConnection, user_id: int | None, project_key: str, slug: str):
+    """One query: the project, the repository (None when absent) and the caller's grants on both."""
+    uid = literal(user_id) if user_id is not None else literal(None)
+    stmt = (select(*_PROJECT_COLUMNS, repositories,
+                   _grant(project_permissions, project_permissions.c.project_id, projects.c.id, uid)
+                   .label("project_grant"),
+                   _grant(repository_permissions, repository_permissions.c.repository_id, repositories.c.id, uid)
+                   .label("repository_grant"))
+            .select_from(projects.outerjoin(repositories, and_(repositories.c.project_id == projects.c.id,
+                                                               repositories.c.slug == slug.lower())))
+            .where(projects.c.key == project_key.upper()))
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None, None, row
+    project = _project_ref(row)
+    if row.id is None:
+        return project, None, row
+    return project, repository_ref(row, project), row
+
+
+async def project_access(conn: AsyncConnection, user_id: int | None, project_key: str):
+    """The project and the caller's grant on it, and whether they hold any grant on one of its repositories."""
+    uid = literal(user_id) if user_id is not None else literal(None)
+    any_repo = exists(select(1).select_from(repositories.join(
+        repository_permissions, repository_permissions.c.repository_id == repositories.c.id))
+        .where(repositories.c.project_id == projects.c.id, repository_permissions.c.user_id == uid))
+    public_repo = exists(select(1).where(repositories.c.project_id == projects.c.id, repositories.c.public))
+    stmt = select(*_PROJECT_COLUMNS,
+                  _grant(project_permissions, project_permissions.c.project_id, projects.c.id, uid)
+                  .label("project_grant"),
+                  or_(any_repo, public_repo).label("sees_a_repository")).where(
+        projects.c.key == project_key.upper())
+    row = (await conn.execute(stmt)).first()
+    return (None, row) if row is None else (_project_ref(row), row)
+
+
+def repository_ref(row, project: ProjectRef) -> RepositoryRef:
+    return RepositoryRef(id=row.id, slug=row.slug, name=row.name, description=row.description,
+                         public=row.public, forkable=row.forkable, default_branch=row.default_branch,
+                         hierarchy_id=row.hierarchy_id, project=project)
+
+
+def readable_repository(principal: Principal, repository_id_column) -> Any:
+    """SQL condition: the caller may read the repository in `repository_id_column` (for listings)."""
+    if principal.owner_global_level >= 3:
+        return true()
+    public = select(repositories.c.id).join(projects, projects.c.id == repositories.c.project_id).where(
+        or_(repositories.c.public, projects.c.public))
+    condition = repository_id_column.in_(public)
+    if principal.anonymous:
+        return condition
+    granted = select(repository_permissions.c.repository_id).where(
+        repository_permissions.c.user_id == principal.user_id)
+    via_project = select(repositories.c.id).join(
+        project_permissions, project_permissions.c.project_id == repositories.c.project_id).where(
+        project_permissions.c.user_id == principal.user_id)
+    return or_(condition, repository_id_column.in_(granted), repository_id_column.in_(via_project))
+
+
+def visible_project(principal: Principal) -> Any:
+    """SQL condition on `projects`: the caller may see the project (PROJECT_VIEW)."""
+    if principal.owner_global_level >= 3:
+        return true()
+    public = or_(projects.c.public, exists(select(1).where(repositories.c.project_id == projects.c.id,
+                                                           repositories.c.public)))
+    if principal.anonymous:
+        return public
+    granted = exists(select(1).where(project_permissions.c.project_id == projects.c.id,
+                                     project_permissions.c.user_id == principal.user_id))
+    via_repo = exists(select(1).select_from(repositories.join(
+        repository_permissions, repository_permissions.c.repository_id == repositories.c.id)).where(
+        repositories.c.project_id == projects.c.id, repository_permissions.c.user_id == principal.user_id))
+    return or_(public, granted, via_repo)
+

@@ -1,0 +1,92 @@
+"""Build statuses: store, read, delete, count."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.auth.principal import Principal
+from cairn.builds import store
+from cairn.builds.schemas import BuildStatusSetRequest, LegacyBuildStatusRequest, status_json
+from cairn.builds.states import build_stats, parse_order
+from cairn.errors import bad_request, not_found
+from cairn.kit.commits import parse_commit_id
+
+MAX_STATS_COMMITS = 1000  # cairn's guard on the many-commits stats body
+
+
+def _row_values(repository_id: int | None, commit_id: str, body) -> dict:
+    now = int(time.time() * 1000)
+    updated = body.last_updated if body.last_updated is not None else now
+    tests = getattr(body, "test_results", None)
+    return {
+        "repository_id": repository_id, "commit_id": commit_id, "key": body.key, "state": body.state,
+        "url": body.url, "name": body.name, "description": body.description,
+        "build_number": getattr(body, "build_number", None), "parent": getattr(body, "parent", None),
+        "ref": getattr(body, "ref", None), "duration": getattr(body, "duration", None),
+        "tests_successful": tests.successful if tests else None,
+        "tests_failed": tests.failed if tests else None,
+        "tests_skipped": tests.skipped if tests else None,
+        "created_date": updated, "updated_date": updated,
+    }
+
+
+async def set_status(conn: AsyncConnection, repository_id: int, commit_id: str,
+                     body: BuildStatusSetRequest) -> None:
+    await store.upsert_status(conn, _row_values(repository_id, commit_id, body))
+
+
+async def set_legacy_status(conn: AsyncConnection, commit_id: str, body: LegacyBuildStatusRequest) -> None:
+    await store.upsert_status(conn, _row_values(None, commit_id, body))
+
+
+async def get_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> dict:
+    row = await store.get_status(conn, repository_id, commit_id, key)
+    if row is None:
+        raise not_found(f"No build status with key '{key}' exists for commit {commit_id}.")
+    return status_json(row)
+
+
+async def list_statuses(conn: AsyncConnection, repository_id: int, commit_id: str, start: int,
+                        limit: int) -> list[dict]:
+    """Without `key` the GET answers a page, newest first (decision D5)."""
+    rows = await store.list_repository_statuses(conn, repository_id, commit_id, start, limit)
+    return [status_json(r) for r in rows]
+
+
+async def delete_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str | None) -> None:
+    if not key:
+        raise bad_request("The key of the build status to delete is required.", "key")
+    await store.delete_status(conn, repository_id, commit_id, key)
+
+
+async def list_commit_statuses(conn: AsyncConnection, principal: Principal, commit_id: str,
+                               order_by: str | None, start: int, limit: int) -> list[dict]:
+    order = parse_order(order_by)
+    if order is None:
+        raise bad_request(f"'{order_by}' is not a valid orderBy; use NEWEST, OLDEST or STATUS.", "orderBy")
+    if start >= store.LEGACY_LISTING_CAP:
+        return []
+    limit = min(limit, store.LEGACY_LISTING_CAP - start)  # the page ends with the 100th status
+    rows = await store.list_commit_statuses(conn, principal, commit_id, order, start, limit)
+    return [status_json(r, legacy_listing=True) for r in rows]
+
+
+async def stats(conn: AsyncConnection, principal: Principal, commit_id: str, include_unique: bool) -> dict:
+    counts = (await store.count_by_state(conn, principal, [commit_id])).get(commit_id, {})
+    body = build_stats(counts)
+    if include_unique and sum(counts.values()) == 1:
+        # Decision D3: the one build status, when the commit has exactly one.
+        row = await store.only_status(conn, principal, commit_id)
+        if row is not None:
+            body["results"] = [status_json(row, legacy_listing=True)]
+    return body
+
+
+async def multiple_stats(conn: AsyncConnection, principal: Principal, commit_ids: list) -> dict:
+    if len(commit_ids) > MAX_STATS_COMMITS:
+        raise bad_request(f"At most {MAX_STATS_COMMITS} commits may be asked for at once.")
+    ids = [parse_commit_id(c, f"[{i}]") for i, c in enumerate(commit_ids)]
+    counts = await store.count_by_state(conn, principal, set(ids))
+    return {commit: build_stats(c) for commit, c in counts.items()}

@@ -1,0 +1,95 @@
+"""SQL for build statuses."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.auth import store as auth_store
+from cairn.auth.principal import Principal
+from cairn.builds.states import STATUS_ORDER
+from cairn.db.dialect import upsert
+from cairn.models import build_statuses as bs
+from cairn.models import projects, repositories
+
+# Everything a re-post replaces; created_date is kept from the first post.
+_REPLACED = ("state", "url", "name", "description", "build_number", "parent", "ref", "duration",
+             "tests_successful", "tests_failed", "tests_skipped", "updated_date")
+LEGACY_LISTING_CAP = 100  # the legacy GET only ever shows the newest 100 statuses of a commit
+
+_COLUMNS = [bs, projects.c.key.label("project_key"), repositories.c.slug.label("repository_slug")]
+_FROM = bs.outerjoin(repositories, repositories.c.id == bs.c.repository_id).outerjoin(
+    projects, projects.c.id == repositories.c.project_id)
+
+
+async def upsert_status(conn: AsyncConnection, values: dict) -> None:
+    """Create or replace the status for (repository, commit, key), or (commit, key) when repository is None."""
+    if values["repository_id"] is None:
+        await upsert(conn, bs, values, ["commit_id", "key"], _REPLACED, bs.c.repository_id.is_(None))
+    else:
+        await upsert(conn, bs, values, ["repository_id", "commit_id", "key"], _REPLACED,
+                     bs.c.repository_id.isnot(None))
+
+
+async def get_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str):
+    stmt = select(*_COLUMNS).select_from(_FROM).where(
+        bs.c.repository_id == repository_id, bs.c.commit_id == commit_id, bs.c.key == key)
+    return (await conn.execute(stmt)).first()
+
+
+async def list_repository_statuses(conn: AsyncConnection, repository_id: int, commit_id: str, start: int,
+                                   limit: int):
+    stmt = (select(*_COLUMNS).select_from(_FROM)
+            .where(bs.c.repository_id == repository_id, bs.c.commit_id == commit_id)
+            .order_by(bs.c.updated_date.desc(), bs.c.id.desc()).offset(start).limit(limit))
+    return (await conn.execute(stmt)).all()
+
+
+async def delete_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> None:
+    await conn.execute(delete(bs).where(bs.c.repository_id == repository_id, bs.c.commit_id == commit_id,
+                                        bs.c.key == key))
+
+
+def _visible(principal: Principal):
+    """Legacy statuses, and repository statuses of repositories the caller can read (decision D6)."""
+    return or_(bs.c.repository_id.is_(None), auth_store.readable_repository(principal, bs.c.repository_id))
+
+
+async def list_commit_statuses(conn: AsyncConnection, principal: Principal, commit_id: str, order: str,
+                               start: int, limit: int):
+    newest = (select(bs.c.id).where(bs.c.commit_id == commit_id, _visible(principal))
+              .order_by(bs.c.updated_date.desc(), bs.c.id.desc()).limit(LEGACY_LISTING_CAP).subquery())
+    if order == "OLDEST":
+        ordering = [bs.c.updated_date.asc(), bs.c.id.asc()]
+    else:
+        ordering = [bs.c.updated_date.desc(), bs.c.id.desc()]
+        if order == "STATUS":
+            rank = case({state: i for i, state in enumerate(STATUS_ORDER)}, value=bs.c.state, else_=99)
+            ordering.insert(0, rank)
+    stmt = (select(*_COLUMNS).select_from(_FROM).where(bs.c.id.in_(select(newest.c.id)))
+            .order_by(*ordering).offset(start).limit(limit))
+    return (await conn.execute(stmt)).all()
+
+
+async def count_by_state(conn: AsyncConnection, principal: Principal,
+                         commit_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    """{commit: {state: count}} over the statuses the caller may see; commits without any are absent."""
+    ids = list(commit_ids)
+    if not ids:
+        return {}
+    commit_match = bs.c.commit_id == ids[0] if len(ids) == 1 else bs.c.commit_id.in_(ids)
+    stmt = (select(bs.c.commit_id, bs.c.state, func.count().label("n"))
+            .where(commit_match, _visible(principal)).group_by(bs.c.commit_id, bs.c.state))
+    counts: dict[str, dict[str, int]] = {}
+    for row in (await conn.execute(stmt)).all():
+        counts.setdefault(row.commit_id, {})[row.state] = row.n
+    return counts
+
+
+async def only_status(conn: AsyncConnection, principal: Principal, commit_id: str):
+    stmt = (select(*_COLUMNS).select_from(_FROM).where(bs.c.commit_id == commit_id, _visible(principal))
+            .limit(2))
+    rows = (await conn.execute(stmt)).all()
+    return rows[0] if len(rows) == 1 else None

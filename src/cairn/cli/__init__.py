@@ -1,0 +1,18 @@
+"""The `cairn` command: one group, a file per area."""
+
+from __future__ import annotations
+
+import click
+
+from cairn.cli import admin, serve
+
+
+@click.group()
+def main() -> None:
+    """cairn: a self-hosted home for build results, speaking Bitbucket's Builds and Deployments API."""
+
+
+main.add_command(serve.serve)
+main.add_command(serve.db)
+for command in admin.COMMANDS:
+    main.add_command(command)

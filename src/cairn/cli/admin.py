@@ -1,0 +1,164 @@
+"""Admin commands, thin over the services: users, tokens, projects, repositories, grants."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from contextlib import asynccontextmanager
+
+import click
+
+from cairn.auth import service as users
+from cairn.auth import store as auth_store
+from cairn.auth.passwords import make_hasher
+from cairn.auth.principal import Principal
+from cairn.config import Settings
+from cairn.db import migrate
+from cairn.db.engine import create_engine
+from cairn.db.uow import unit_of_work
+from cairn.errors import CairnError
+from cairn.projects import service as projects
+from cairn.projects.schemas import ProjectCreate, RepositoryCreate
+
+# The CLI acts as the operator: full rights, like a system administrator.
+OPERATOR = Principal(user_id=0, name="cairn-cli", global_grant=4)  # id 0: no such user row
+
+
+@asynccontextmanager
+async def _session():
+    settings = Settings.from_env()
+    engine = create_engine(settings)
+    try:
+        await migrate.upgrade(engine)
+        async with unit_of_work(engine) as conn:
+            yield settings, conn
+    finally:
+        await engine.dispose()
+
+
+def _run(coro_fn) -> None:
+    try:
+        asyncio.run(coro_fn())
+    except CairnError as error:
+        raise click.ClickException(error.message) from None
+
+
+async def _project(conn, key: str):
+    from cairn.auth.store import project_access
+    project, _ = await project_access(conn, None, key)
+    if project is None:
+        raise click.ClickException(f"Project {key} does not exist.")
+    return project
+
+
+@click.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("create")
+@click.argument("name")
+@click.option("--display-name", default=None, help="Defaults to the name.")
+@click.option("--email", default=None, help="Defaults to NAME@localhost.")
+@click.option("--permission", type=click.Choice(["LICENSED_USER", "PROJECT_CREATE", "ADMIN", "SYS_ADMIN"]),
+              default="LICENSED_USER", show_default=True, help="Global permission.")
+def create_user(name: str, display_name: str | None, email: str | None, permission: str) -> None:
+    """Create a user; the password is read from standard input."""
+    password = sys.stdin.readline().rstrip("\r\n")
+
+    async def run():
+        async with _session() as (settings, conn):
+            user_id = await users.create_user(conn, make_hasher(settings.argon2_profile), users.NewUser(
+                name, password, display_name or name, email or f"{name}@localhost"))
+            await auth_store.set_global_permission(
+                conn, user_id, None if permission == "LICENSED_USER" else users.parse_global_permission(permission))
+        click.echo(f"created user {name}")
+    _run(run)
+
+
+@click.group()
+def token() -> None:
+    """Personal access tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", "token_name", required=True, help="The token's name.")
+@click.option("--permission", "permissions", multiple=True, required=True,
+              help="PROJECT_READ/WRITE/ADMIN or REPO_READ/WRITE/ADMIN (repeatable).")
+@click.option("--expiry-days", type=int, default=None)
+def create_token(username: str, token_name: str, permissions: tuple[str, ...], expiry_days: int | None) -> None:
+    """Create a personal access token for USERNAME and print its secret (shown only once)."""
+    async def run():
+        async with _session() as (_settings, conn):
+            row = await users.require_user(conn, username)
+            _owner, _token, secret = await users.create_token(conn, row.slug, token_name, list(permissions),
+                                                              expiry_days)
+        click.echo(secret)
+    _run(run)
+
+
+@click.group()
+def project() -> None:
+    """Projects."""
+
+
+@project.command("create")
+@click.argument("key")
+@click.argument("name")
+@click.option("--description", default=None)
+@click.option("--public", is_flag=True, default=False)
+def create_project(key: str, name: str, description: str | None, public: bool) -> None:
+    """Create a project."""
+    async def run():
+        async with _session() as (_settings, conn):
+            created = await projects.create_project(conn, OPERATOR, ProjectCreate(
+                key=key, name=name, description=description, public=public))
+        click.echo(f"created project {created.key}")
+    _run(run)
+
+
+@click.group()
+def repo() -> None:
+    """Repositories."""
+
+
+@repo.command("create")
+@click.argument("project_key")
+@click.argument("name")
+@click.option("--default-branch", default=None)
+@click.option("--public", is_flag=True, default=False)
+def create_repository(project_key: str, name: str, default_branch: str | None, public: bool) -> None:
+    """Create a repository in PROJECT_KEY."""
+    async def run():
+        async with _session() as (_settings, conn):
+            created = await projects.create_repository(conn, await _project(conn, project_key), RepositoryCreate(
+                name=name, default_branch=default_branch, public=public))
+        click.echo(f"created repository {created.project.key}/{created.slug}")
+    _run(run)
+
+
+@click.command()
+@click.argument("username")
+@click.argument("permission")
+@click.option("--project", "project_key", default=None, help="Grant on this project.")
+@click.option("--repo", "repository", default=None, help="Grant on this repository (KEY/slug).")
+def grant(username: str, permission: str, project_key: str | None, repository: str | None) -> None:
+    """Grant PERMISSION to USERNAME: globally, on a project (--project) or a repository (--repo KEY/slug)."""
+    async def run():
+        async with _session() as (_settings, conn):
+            if repository:
+                key, _, slug = repository.partition("/")
+                found, repo_ref, _row = await auth_store.repository_access(conn, None, key, slug)
+                if repo_ref is None:
+                    raise click.ClickException(f"Repository {repository} does not exist.")
+                await projects.grant(conn, "repository", repo_ref.id, [username], permission)
+            elif project_key:
+                await projects.grant(conn, "project", (await _project(conn, project_key)).id, [username], permission)
+            else:
+                await users.grant_global(conn, OPERATOR, username, permission)
+        click.echo(f"granted {permission} to {username}")
+    _run(run)
+
+
+COMMANDS = [user, token, project, repo, grant]

@@ -1,0 +1,58 @@
+"""One Settings object, read from CAIRN_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path("./cairn-data")
+    database_url: str | None = None
+    base_url: str | None = None
+    admin_username: str | None = None
+    admin_password: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 7990
+    # How long a verified credential is trusted before it is checked against the database again.
+    auth_cache_seconds: float = 5.0
+    # "default" (argon2id, RFC 9106 low-memory profile) or "cheapest" (tests only).
+    argon2_profile: str = "default"
+    db_pool_size: int = field(default=10)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        values: dict = {}
+        if "CAIRN_HOME" in env:
+            values["home"] = Path(env["CAIRN_HOME"])
+        for name in ("database_url", "base_url", "admin_username", "admin_password", "argon2_profile"):
+            key = "CAIRN_" + name.upper()
+            if env.get(key):
+                values[name] = env[key]
+        if env.get("CAIRN_AUTH_CACHE_SECONDS"):
+            values["auth_cache_seconds"] = float(env["CAIRN_AUTH_CACHE_SECONDS"])
+        if env.get("CAIRN_DB_POOL_SIZE"):
+            values["db_pool_size"] = int(env["CAIRN_DB_POOL_SIZE"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The async SQLAlchemy URL: the configured database, or the embedded SQLite file."""
+        url = self.database_url
+        if not url:
+            return f"sqlite+aiosqlite:///{(self.home / 'cairn.db').resolve()}"
+        for plain in ("postgresql://", "postgres://"):
+            if url.startswith(plain):
+                return "postgresql+asyncpg://" + url[len(plain):]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+        return url
+
+    @property
+    def public_base_url(self) -> str:
+        """The externally visible base URL (may carry a context path), without a trailing slash."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")

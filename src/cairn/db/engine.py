@@ -1,0 +1,46 @@
+"""The engine: all per-dialect connection setup lives here."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from cairn.config import Settings
+
+# Execution option naming how a SQLite transaction begins: writers take the write lock up front
+# (BEGIN IMMEDIATE) so a read-then-write request never fails on a lock upgrade.
+SQLITE_BEGIN = "cairn_sqlite_begin"
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = settings.sqlalchemy_url
+    if url.startswith("sqlite"):
+        settings.home.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=0,
+                                     connect_args={"timeout": 30})
+        _setup_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=10,
+                               pool_pre_ping=False)
+
+
+def _setup_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's BEGIN below decide transactions, not the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def is_sqlite(engine_or_conn) -> bool:
+    return engine_or_conn.dialect.name == "sqlite"

@@ -1,0 +1,116 @@
+"""One error type and its renderer: every error leaves in Bitbucket's error body."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cairn.kit.json import JSONResponse
+
+AUTHENTICATION_REQUIRED = "com.atlassian.plugins.rest.common.security.AuthenticationRequiredException"
+AUTHORISATION = "com.atlassian.bitbucket.AuthorisationException"
+INCORRECT_PASSWORD = "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"
+NO_SUCH_PROJECT = "com.atlassian.bitbucket.project.NoSuchProjectException"
+NO_SUCH_REPOSITORY = "com.atlassian.bitbucket.repository.NoSuchRepositoryException"
+NO_SUCH_USER = "com.atlassian.bitbucket.user.NoSuchUserException"
+NO_SUCH_ENTITY = "com.atlassian.bitbucket.NoSuchEntityException"
+INTEGRITY = "com.atlassian.bitbucket.IntegrityException"
+ARGUMENT_VALIDATION = "com.atlassian.bitbucket.validation.ArgumentValidationException"
+DUPLICATE_PROJECT = "com.atlassian.bitbucket.project.DuplicateProjectException"
+DUPLICATE_REPOSITORY = "com.atlassian.bitbucket.repository.DuplicateRepositoryNameException"
+DUPLICATE_USER = "com.atlassian.bitbucket.user.DuplicateUserException"
+
+NOT_PERMITTED = "You are not permitted to access this resource"
+
+
+class CairnError(Exception):
+    """An error answered to the client in Bitbucket's format."""
+
+    def __init__(self, status: int, message: str, exception_name: str | None = None,
+                 context: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.exception_name = exception_name
+        self.context = context
+
+
+def bad_request(message: str, context: str | None = None,
+                exception_name: str | None = None) -> CairnError:
+    return CairnError(400, message, exception_name, context)
+
+
+def not_found(message: str, exception_name: str | None = None, context: str | None = None) -> CairnError:
+    return CairnError(404, message, exception_name, context)
+
+
+def conflict(message: str, exception_name: str | None = INTEGRITY) -> CairnError:
+    return CairnError(409, message, exception_name)
+
+
+def unauthorized(anonymous: bool) -> CairnError:
+    """Bitbucket answers 401 both to the anonymous and to the signed-in caller who lacks permission."""
+    return CairnError(401, NOT_PERMITTED, AUTHENTICATION_REQUIRED if anonymous else AUTHORISATION)
+
+
+def bad_credentials() -> CairnError:
+    return CairnError(401, "Authentication failed. Please check your credentials and try again.",
+                      INCORRECT_PASSWORD)
+
+
+def no_such_project(key: str) -> CairnError:
+    return not_found(f"Project {key} does not exist.", NO_SUCH_PROJECT)
+
+
+def no_such_repository(key: str, slug: str) -> CairnError:
+    return not_found(f"Repository {key}/{slug} does not exist.", NO_SUCH_REPOSITORY)
+
+
+def error_response(status: int, message: str, exception_name: str | None = None,
+                   context: str | None = None, headers: dict | None = None) -> JSONResponse:
+    body = {"errors": [{"context": context, "message": message, "exceptionName": exception_name}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_message(error: dict) -> tuple[str | None, str]:
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    # The field is the last named part ("annotations.3.message" names the 4th annotation's message).
+    context = ".".join(loc) if loc else None
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return None, "The request body is not valid JSON."
+    if kind == "missing":
+        return context, f"{context} is required." if context else "A request body is required."
+    msg = error.get("msg", "is invalid")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return context, f"{context}: {msg}" if context else msg
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every failure in Bitbucket's error body, with Bitbucket's status codes."""
+
+    @app.exception_handler(CairnError)
+    async def _cairn(_: Request, exc: CairnError):
+        return error_response(exc.status, exc.message, exc.exception_name, exc.context)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError):
+        # Bitbucket answers 400 with one entry per field, never 422.
+        errors = []
+        for error in exc.errors():
+            context, message = _validation_message(error)
+            errors.append({"context": context, "message": message, "exceptionName": None})
+        return JSONResponse({"errors": errors[:20]}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException):
+        messages = {404: "The requested resource does not exist.",
+                    405: "The request method is not supported by this resource."}
+        message = messages.get(exc.status_code, str(exc.detail))
+        return error_response(exc.status_code, message, None, None, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception):
+        return error_response(500, "An unexpected error occurred.", type(exc).__name__)

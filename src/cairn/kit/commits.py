@@ -1,0 +1,26 @@
+"""Commit ids as Bitbucket takes them: a full 40-hex SHA-1, stored lower case (decision D2)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from cairn.errors import bad_request
+
+_SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
+
+
+def parse_commit_id(value: str, context: str = "commitId") -> str:
+    if not isinstance(value, str) or not _SHA1.match(value):
+        raise bad_request(f"'{value}' is not a valid commit hash: a full 40 character SHA-1 is required.",
+                          context)
+    return value.lower()
+
+
+def commit_id(commitId: Annotated[str, Path()]) -> str:  # noqa: N803 - the path parameter's wire name
+    return parse_commit_id(commitId)
+
+
+CommitId = Annotated[str, Depends(commit_id)]

@@ -1,0 +1,66 @@
+"""The one paging helper: start/limit in, Bitbucket's page envelope out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Sequence, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+
+from cairn.errors import bad_request
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 1000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    start: int = 0
+    limit: int = DEFAULT_LIMIT
+
+
+def _parse(name: str, raw: str | None, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request(f"{name} must be a non-negative integer.", name) from None
+    if value < 0:
+        raise bad_request(f"{name} must be a non-negative integer.", name)
+    return value
+
+
+def page_request(start: Annotated[str | None, Query()] = None,
+                 limit: Annotated[str | None, Query()] = None) -> PageRequest:
+    """Read start/limit; a limit above 1000 is clamped, as Bitbucket does (the page shows the applied limit)."""
+    size = _parse("limit", limit, DEFAULT_LIMIT)
+    return PageRequest(_parse("start", start, 0), min(size, MAX_LIMIT) or DEFAULT_LIMIT)
+
+
+Paging = Annotated[PageRequest, Depends(page_request)]
+
+
+class Page(BaseModel, Generic[T]):
+    """Bitbucket's page envelope (documentation shape; pages are built by `page`)."""
+
+    size: int
+    limit: int
+    start: int
+    isLastPage: bool
+    nextPageStart: int | None = Field(default=None, description="Present only when isLastPage is false")
+    values: list[T]
+
+
+def page(rows: Sequence[Any], request: PageRequest) -> dict:
+    """Build the envelope from up to limit+1 rows fetched from `start`; the extra row only says 'more'."""
+    values = list(rows[: request.limit])
+    last = len(rows) <= request.limit
+    body = {"size": len(values), "limit": request.limit, "isLastPage": last, "start": request.start,
+            "values": values}
+    if not last:
+        body["nextPageStart"] = request.start + len(values)
+    return body

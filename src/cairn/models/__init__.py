@@ -1,0 +1,14 @@
+"""Every table, one module each; importing this package registers them all on `metadata`."""
+
+from cairn.models.access_tokens import access_tokens
+from cairn.models.base import metadata
+from cairn.models.build_statuses import build_statuses
+from cairn.models.global_permissions import global_permissions
+from cairn.models.project_permissions import project_permissions
+from cairn.models.projects import projects
+from cairn.models.repositories import repositories
+from cairn.models.repository_permissions import repository_permissions
+from cairn.models.users import users
+
+__all__ = ["access_tokens", "build_statuses", "global_permissions", "metadata", "project_permissions",
+           "projects", "repositories", "repository_permissions", "users"]

@@ -1,0 +1,156 @@
+"""Projects, repositories and the permission grants on them."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.auth import permissions as perms
+from cairn.auth import service as users
+from cairn.auth.principal import Principal
+from cairn.errors import (DUPLICATE_PROJECT, DUPLICATE_REPOSITORY, bad_request, conflict)
+from cairn.kit.entities import ProjectRef, RepositoryRef
+from cairn.projects import store
+from cairn.projects.schemas import ProjectCreate, ProjectUpdate, RepositoryCreate, RepositoryUpdate
+
+_PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$")
+KEY_RULE = ("Project keys must start with a letter and may only consist of ASCII letters, numbers and "
+            "underscores (A-Z, a-z, 0-9, _).")
+NAME_RULE = ("Repository names are limited to 128 characters. They must start with a letter or number and may "
+             "contain spaces, hyphens, underscores and periods.")
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _project_key(key: str | None) -> str:
+    if not key:
+        raise bad_request("The project key must be specified when creating a project.", "key")
+    if len(key) > 128 or not _PROJECT_KEY.match(key):
+        raise bad_request(KEY_RULE, "key")
+    return key.upper()  # Bitbucket keeps project keys upper case
+
+
+def _project_name(name: str | None) -> str:
+    if not name or not name.strip():
+        raise bad_request("The project name must be specified.", "name")
+    if len(name) > 255 or name.startswith("~"):
+        raise bad_request("Project names are limited to 255 characters and may not start with '~'.", "name")
+    return name
+
+
+async def _check_project_free(conn, key: str, name: str, except_id: int | None = None) -> None:
+    taken = await store.project_taken(conn, key, name, except_id)
+    if taken == "key":
+        raise conflict(f"Project key {key} is already in use.", DUPLICATE_PROJECT)
+    if taken == "name":
+        raise conflict(f"Project name {name} is already in use.", DUPLICATE_PROJECT)
+
+
+async def create_project(conn: AsyncConnection, creator: Principal, body: ProjectCreate) -> ProjectRef:
+    key, name = _project_key(body.key), _project_name(body.name)
+    await _check_project_free(conn, key, name)
+    project_id = await store.insert_project(conn, key=key, name=name, description=body.description or None,
+                                            public=bool(body.public), created_date=_now())
+    if creator.user_id:  # not the CLI operator (id 0)
+        # The creator administers the new project, as in Bitbucket.
+        await store.set_grant(conn, "project", project_id, creator.user_id, perms.ADMIN)
+    return await store.get_project(conn, project_id)
+
+
+async def update_project(conn: AsyncConnection, project: ProjectRef, body: ProjectUpdate) -> ProjectRef:
+    key = _project_key(body.key) if body.key is not None else project.key
+    name = _project_name(body.name) if body.name is not None else project.name
+    await _check_project_free(conn, key, name, except_id=project.id)
+    values = {"key": key, "name": name}
+    if body.description is not None:
+        values["description"] = body.description or None
+    if body.public is not None:
+        values["public"] = body.public
+    await store.update_project(conn, project.id, **values)
+    return await store.get_project(conn, project.id)
+
+
+async def delete_project(conn: AsyncConnection, project: ProjectRef) -> None:
+    if await store.count_repositories(conn, project.id):
+        raise conflict(f'The project "{project.key}" cannot be deleted because it has repositories.')
+    await store.delete_project(conn, project.id)
+
+
+def repository_slug(name: str) -> str:
+    """Bitbucket's slug: the name lower-cased, runs of spaces turned into '-'."""
+    return re.sub(r"\s+", "-", name.strip()).lower()
+
+
+def _repository_name(name: str | None) -> str:
+    if not name or len(name) > 128 or not _REPOSITORY_NAME.match(name):
+        raise bad_request(NAME_RULE, "name")
+    return name
+
+
+def _default_branch(value: str | None, fallback: str) -> str:
+    if not value:
+        return fallback
+    return value if value.startswith("refs/") else f"refs/heads/{value}"
+
+
+async def create_repository(conn: AsyncConnection, project: ProjectRef, body: RepositoryCreate) -> RepositoryRef:
+    name = _repository_name(body.name)
+    if body.scm_id not in (None, "git"):
+        raise bad_request("Only git repositories are supported.", "scmId")
+    slug = repository_slug(name)
+    if await store.repository_slug_taken(conn, project.id, slug):
+        raise conflict(f"This repository URL is already taken by '{name}' in '{project.name}'",
+                       DUPLICATE_REPOSITORY)
+    repository_id = await store.insert_repository(
+        conn, project_id=project.id, slug=slug, name=name, description=body.description or None,
+        public=bool(body.public), forkable=True if body.forkable is None else body.forkable,
+        default_branch=_default_branch(body.default_branch, "refs/heads/main"),  # decision D11
+        hierarchy_id=secrets.token_hex(10), created_date=_now())
+    return await store.get_repository(conn, repository_id, project)
+
+
+async def update_repository(conn: AsyncConnection, repository: RepositoryRef,
+                            body: RepositoryUpdate) -> RepositoryRef:
+    values: dict = {}
+    if body.name is not None and body.name != repository.name:
+        values["name"] = _repository_name(body.name)
+        values["slug"] = repository_slug(values["name"])
+        if await store.repository_slug_taken(conn, repository.project.id, values["slug"], repository.id):
+            raise conflict(f"This repository URL is already taken in '{repository.project.name}'",
+                           DUPLICATE_REPOSITORY)
+    for field in ("description", "public", "forkable"):
+        if getattr(body, field) is not None:
+            values[field] = getattr(body, field)
+    if body.default_branch:
+        values["default_branch"] = _default_branch(body.default_branch, repository.default_branch)
+    if values:
+        await store.update_repository(conn, repository.id, **values)
+    return await store.get_repository(conn, repository.id, repository.project)
+
+
+def parse_grant(scope: str, permission: str | None) -> int:
+    table = perms.PROJECT if scope == "project" else perms.REPOSITORY
+    if permission not in table:
+        raise bad_request(f"'{permission}' is not a valid permission here; use one of {', '.join(table)}.",
+                          "permission")
+    return table[permission]
+
+
+async def grant(conn: AsyncConnection, scope: str, owner_id: int, names: list[str], permission: str | None):
+    level = parse_grant(scope, permission)
+    if not names:
+        raise bad_request("At least one user name is required.", "name")
+    for name in names:
+        user = await users.require_user(conn, name)
+        await store.set_grant(conn, scope, owner_id, user.id, level)
+
+
+async def revoke(conn: AsyncConnection, scope: str, owner_id: int, name: str | None) -> None:
+    user = await users.require_user(conn, name)
+    await store.revoke_grant(conn, scope, owner_id, user.id)

@@ -1,0 +1,53 @@
+"""Discovery endpoints clients probe before anything else: version, capabilities, health."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from cairn.auth.deps import Anyone
+from cairn.system import schemas
+
+router = APIRouter(tags=["System"])
+api_router = APIRouter(tags=["System"])
+
+# Decision D10: a plain dotted numeric version at or above 9.4.0 (clients gate features on it).
+VERSION = "9.4.0"
+BUILD_NUMBER = "9004000"
+BUILD_DATE = "1735689600000"
+
+
+@router.get("/status", response_model=schemas.Status)
+async def status(caller: Anyone):
+    return {"state": "RUNNING"}
+
+
+@router.api_route("/rest/", methods=["GET", "HEAD"])
+async def rest_root(caller: Anyone):
+    """Answered so clients that probe the REST root (stashy's HEAD /rest/) see a live server."""
+    return {}
+
+
+@router.get("/rest/capabilities", response_model=schemas.Capabilities)
+async def capabilities(request: Request, caller: Anyone):
+    """Atlassian's Jenkins plugin reads this to find the build and deployment APIs; URLs must be absolute."""
+    base = request.app.state.settings.public_base_url
+    return {"application": "stash", "buildDate": BUILD_DATE,
+            "links": {"self": f"{base}/rest/capabilities"},
+            "capabilities": {"build": f"{base}/rest/api/latest/build/capabilities",
+                             "deployment": f"{base}/rest/api/latest/deployment/capabilities"}}
+
+
+@api_router.get("/application-properties", response_model=schemas.ApplicationProperties)
+async def application_properties(caller: Anyone):
+    return {"version": VERSION, "buildNumber": BUILD_NUMBER, "buildDate": BUILD_DATE, "displayName": "Bitbucket"}
+
+
+@api_router.get("/build/capabilities", response_model=schemas.BuildCapabilities)
+async def build_capabilities(caller: Anyone):
+    return {"buildStatus": ["richBuildStatus", "cancelledStatus", "unknownStatus"]}
+
+
+@api_router.get("/deployment/capabilities")
+async def deployment_capabilities(caller: Anyone) -> dict:
+    """An empty object means "deployments supported" to the Jenkins plugin."""
+    return {}
