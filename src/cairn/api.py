@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from cairn.auth.routes import router as users_router
 from cairn.auth.routes import tokens_router
@@ -22,9 +25,23 @@ MODULES: dict[str, list[APIRouter]] = {
 }
 
 
-def include_routes(app: FastAPI) -> None:
-    app.include_router(system_router)
+def prefixed_routers() -> Iterator[tuple[str, APIRouter]]:
+    """Every router with the prefix it answers under."""
+    yield "", system_router
     for module, routers in MODULES.items():
         for version in VERSIONS:
             for router in routers:
-                app.include_router(router, prefix=f"/rest/{module}/{version}")
+                yield f"/rest/{module}/{version}", router
+
+
+def route_table() -> Iterator[tuple[str, str, APIRoute]]:
+    """(methods, full path, route) for every API route."""
+    for prefix, router in prefixed_routers():
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                yield ",".join(sorted(route.methods)), prefix + route.path, route
+
+
+def include_routes(app: FastAPI) -> None:
+    for prefix, router in prefixed_routers():
+        app.include_router(router, prefix=prefix)

@@ -1,0 +1,87 @@
+"""Test fixtures: the real app on a real database built by the migrations, SQLite and PostgreSQL.
+
+The PostgreSQL leg runs when CAIRN_TEST_POSTGRES_URL names a server database to connect to
+(`make test` sets it); each run gets its own freshly created database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+from sqlalchemy import delete, text
+from starlette.testclient import TestClient
+
+from cairn.app import create_app
+from cairn.config import Settings
+from cairn.models import metadata, users, global_permissions
+from tests.fixtures.api import Api
+
+PG_URL = os.environ.get("CAIRN_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+ADMIN = ("admin", "admin-password")
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _database_url(backend: str, tmp_path_factory) -> tuple[str, callable]:
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "cairn.db"
+        return f"sqlite:///{path}", lambda: None
+    name = f"cairn_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    base = PG_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}", lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request, tmp_path_factory):
+    url, drop = _database_url(request.param, tmp_path_factory)
+    settings = Settings(home=tmp_path_factory.mktemp("home"), database_url=url,
+                        base_url="http://cairn.test:7990/bitbucket", admin_username=ADMIN[0],
+                        admin_password=ADMIN[1], argon2_profile="cheapest", auth_cache_seconds=0.5,
+                        db_pool_size=5)
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.backend = request.param
+        yield client
+    drop()
+
+
+async def _reset(app) -> None:
+    """Empty every table but the bootstrap administrator, child tables first."""
+    async with app.state.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            if table is users:
+                await conn.execute(delete(users).where(users.c.name != ADMIN[0]))
+            elif table is global_permissions:
+                await conn.execute(delete(table).where(table.c.user_id.notin_(
+                    users.select().with_only_columns(users.c.id).where(users.c.name == ADMIN[0]))))
+            else:
+                await conn.execute(delete(table))
+    app.state.authenticator.forget()
+
+
+@pytest.fixture
+def api(backend) -> Api:
+    """A client of the real app on a clean database, signed in as the administrator by default."""
+    backend.portal.call(_reset, backend.app)
+    return Api(backend, ADMIN)
+
+
+@pytest.fixture
+def db(backend):
+    """Run SQL against the test database: db("SELECT ...") -> rows."""
+    async def run(sql: str, params: dict | None = None):
+        async with backend.app.state.engine.connect() as conn:
+            return (await conn.execute(text(sql), params or {})).all()
+    return lambda sql, params=None: backend.portal.call(run, sql, params)

@@ -1,0 +1,73 @@
+"""The route table: every route declares a permission, answers under 1.0 and latest, and is pinned."""
+
+from cairn.api import route_table
+
+
+def _declared(dependant) -> list[str]:
+    found = []
+    call = getattr(dependant, "call", None)
+    if call is not None and hasattr(call, "permission"):
+        found.append(call.permission)
+    for sub in dependant.dependencies:
+        found.extend(_declared(sub))
+    return found
+
+
+def test_every_route_declares_a_permission():
+    missing = [f"{methods} {path}" for methods, path, route in route_table() if not _declared(route.dependant)]
+    assert len(list(route_table())) > 60
+    assert missing == []
+
+
+def test_every_module_answers_under_both_versions():
+    paths = {(methods, path) for methods, path, _ in route_table() if path.startswith("/rest/")}
+    for methods, path in paths:
+        parts = path.split("/")
+        if len(parts) > 3 and parts[3] in ("1.0", "latest"):
+            other = "latest" if parts[3] == "1.0" else "1.0"
+            assert (methods, "/".join(parts[:3] + [other] + parts[4:])) in paths, path
+
+
+def test_route_table_is_pinned():
+    table = sorted(f"{methods} {path}" for methods, path, _ in route_table() if "/1.0/" not in path)
+    assert table == [
+        "DELETE /rest/access-tokens/latest/users/{userSlug}/{tokenId}",
+        "DELETE /rest/api/latest/admin/permissions/users",
+        "DELETE /rest/api/latest/admin/users",
+        "DELETE /rest/api/latest/projects/{projectKey}",
+        "DELETE /rest/api/latest/projects/{projectKey}/permissions/users",
+        "DELETE /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}",
+        "DELETE /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/builds",
+        "DELETE /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/permissions/users",
+        "GET /rest/access-tokens/latest/users/{userSlug}",
+        "GET /rest/access-tokens/latest/users/{userSlug}/{tokenId}",
+        "GET /rest/api/latest/admin/permissions/users",
+        "GET /rest/api/latest/admin/users",
+        "GET /rest/api/latest/application-properties",
+        "GET /rest/api/latest/build/capabilities",
+        "GET /rest/api/latest/deployment/capabilities",
+        "GET /rest/api/latest/projects",
+        "GET /rest/api/latest/projects/{projectKey}",
+        "GET /rest/api/latest/projects/{projectKey}/permissions/users",
+        "GET /rest/api/latest/projects/{projectKey}/repos",
+        "GET /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}",
+        "GET /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/builds",
+        "GET /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/permissions/users",
+        "GET /rest/build-status/latest/commits/stats/{commitId}",
+        "GET /rest/build-status/latest/commits/{commitId}",
+        "GET /rest/capabilities",
+        "GET /status",
+        "GET,HEAD /rest/",
+        "POST /rest/api/latest/admin/users",
+        "POST /rest/api/latest/projects",
+        "POST /rest/api/latest/projects/{projectKey}/repos",
+        "POST /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/builds",
+        "POST /rest/build-status/latest/commits/stats",
+        "POST /rest/build-status/latest/commits/{commitId}",
+        "PUT /rest/access-tokens/latest/users/{userSlug}",
+        "PUT /rest/api/latest/admin/permissions/users",
+        "PUT /rest/api/latest/projects/{projectKey}",
+        "PUT /rest/api/latest/projects/{projectKey}/permissions/users",
+        "PUT /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}",
+        "PUT /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/permissions/users",
+    ]
