@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 
 from cairn import __version__
-from cairn.api import include_routes
+from cairn.api import OPENAPI_PATH, allowed_methods, declared_permissions, include_routes, install_openapi
 from cairn.auth import service as users
 from cairn.auth import store as auth_store
 from cairn.auth.credentials import Authenticator
@@ -17,7 +22,8 @@ from cairn.config import Settings
 from cairn.db import migrate
 from cairn.db.engine import create_engine
 from cairn.db.uow import unit_of_work
-from cairn.errors import install_error_handlers
+from cairn.errors import (CairnError, error_response, install_error_handlers, unauthorized,
+                          validation_error_response)
 from cairn.kit.json import JSONResponse
 
 
@@ -37,20 +43,41 @@ async def bootstrap_admin(app: FastAPI) -> None:
 class _Leniency:
     """Bitbucket-compatible input and output around the app (pure ASGI, cheap per request).
 
+    - The API answers both at the root and under the context path of CAIRN_BASE_URL (Bitbucket itself
+      serves under its context path, so a client may use either a stripping proxy or none).
+    - A trailing slash names the same resource (Jersey matches both); no redirect that a proxy would break.
+    - HEAD is answered for every GET resource, without a body (as Jersey does).
     - JSON bodies are accepted whatever Content-Type the client declares (several operations declare */*).
     - Authenticated responses carry X-AUSERNAME and X-AUSERID (clients learn "who am I" from them).
     """
 
-    def __init__(self, app):
+    def __init__(self, app, context_path: str = ""):
         self.app = app
+        self.context_path = context_path
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+        changes: dict = {}
+        path = scope["path"]
+        prefix = ""
+        context = self.context_path
+        if context and not scope.get("root_path") and (path == context or path.startswith(context + "/")):
+            prefix, path = context, path[len(context):]
+            changes["root_path"] = context  # Starlette routes on the path minus root_path
+        if path == "/rest":
+            changes["path"] = prefix + "/rest/"
+        elif len(path) > 1 and path.endswith("/") and path != "/rest/":
+            changes["path"] = prefix + (path.rstrip("/") or "/")
+        head = scope["method"] == "HEAD"
+        if head:
+            changes["method"] = "GET"
+        elif scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
             headers.append((b"content-type", b"application/json"))
-            scope = dict(scope, headers=headers)
+            changes["headers"] = headers
+        if changes:
+            scope = dict(scope, **changes)
         state = scope.setdefault("state", {})
 
         async def send_with_user(message):
@@ -60,9 +87,42 @@ class _Leniency:
                     message = dict(message, headers=list(message.get("headers", [])) + [
                         (b"x-ausername", principal.name.encode("utf-8")),
                         (b"x-auserid", str(principal.user_id).encode())])
+            elif head and message["type"] == "http.response.body":
+                message = dict(message, body=b"")
             await send(message)
 
         await self.app(scope, receive, send_with_user)
+
+
+# Permissions an anonymous caller can hold (read access to public projects and repositories).
+_ANONYMOUS_MAY = frozenset({"PUBLIC", "PROJECT_VIEW", "PROJECT_READ", "REPO_READ"})
+
+
+def install_sign_in_before_body(app: FastAPI) -> None:
+    """Sign the caller in before complaining about the body, as Bitbucket's filters do.
+
+    FastAPI parses a JSON body before the route's dependencies run, so a malformed body would otherwise
+    answer 400 to bad credentials or to an anonymous caller on a route that needs a signed-in user
+    (Bitbucket: 401), and without X-AUSERNAME for a good one. Whether a public repository lets an anonymous
+    caller in is the route's business, decided after the body as before.
+    """
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        if getattr(request.state, "principal", None) is None:
+            try:
+                async with unit_of_work(request.app.state.engine, write=False) as conn:
+                    principal = await request.app.state.authenticator.authenticate(
+                        conn, request.headers.get("authorization"))
+            except CairnError as error:
+                return error_response(error.status, error.message, error.exception_name, error.context)
+            request.state.principal = principal  # read by _Leniency for X-AUSERNAME / X-AUSERID
+            route = request.scope.get("route")
+            needs = declared_permissions(route.dependant) if isinstance(route, APIRoute) else []
+            if principal.anonymous and any(permission not in _ANONYMOUS_MAY for permission in needs):
+                error = unauthorized(True)
+                return error_response(error.status, error.message, error.exception_name)
+        return validation_error_response(exc)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,13 +138,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.engine.dispose()
 
+    base_url = settings.public_base_url
+    context_path = urlsplit(base_url).path.rstrip("/")
+    # The document's server is the externally visible base URL; its paths start at /rest.
     app = FastAPI(title="cairn", version=__version__, lifespan=lifespan, default_response_class=JSONResponse,
                   description="Bitbucket Data Center's Builds and Deployments REST API, self-hosted.",
-                  docs_url="/rest/docs", openapi_url="/rest/openapi.json", redoc_url=None)
+                  docs_url=None, openapi_url=OPENAPI_PATH, redoc_url=None, root_path_in_servers=False,
+                  servers=[{"url": base_url}])
     app.state.settings = settings
     app.state.hasher = make_hasher(settings.argon2_profile)
     app.state.authenticator = Authenticator(app.state.hasher, settings.auth_cache_seconds)
-    install_error_handlers(app)
+    install_error_handlers(app, allowed_methods)
+    install_sign_in_before_body(app)  # replaces the plain validation handler installed just above
     include_routes(app)
-    app.add_middleware(_Leniency)
+    install_openapi(app)
+
+    async def docs(_: Request) -> HTMLResponse:
+        # The context path is always served (see _Leniency), with or without a stripping proxy in front.
+        return get_swagger_ui_html(openapi_url=context_path + OPENAPI_PATH, title="cairn - REST API")
+
+    app.add_route("/rest/docs", docs, include_in_schema=False)
+    app.add_middleware(_Leniency, context_path=context_path)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -73,8 +75,14 @@ def error_response(status: int, message: str, exception_name: str | None = None,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
 def _validation_message(error: dict) -> tuple[str | None, str]:
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    loc = [str(part) for part in error.get("loc", ())]
+    # Only the leading part says where the value came from; a field may itself be called "path".
+    if loc and loc[0] in _LOCATIONS:
+        loc = loc[1:]
     # The field is the last named part ("annotations.3.message" names the 4th annotation's message).
     context = ".".join(loc) if loc else None
     kind = error.get("type", "")
@@ -88,8 +96,25 @@ def _validation_message(error: dict) -> tuple[str | None, str]:
     return context, f"{context}: {msg}" if context else msg
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Render every failure in Bitbucket's error body, with Bitbucket's status codes."""
+def validation_error_response(exc: RequestValidationError) -> JSONResponse:
+    """Bitbucket answers bad input with 400 and one entry per field, never 422."""
+    errors = []
+    for error in exc.errors():
+        context, message = _validation_message(error)
+        errors.append({"context": context, "message": message, "exceptionName": None})
+    return JSONResponse({"errors": errors[:20]}, status_code=400)
+
+
+def _route_path(request: Request) -> str:
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+def install_error_handlers(app: FastAPI, allowed_methods: Callable[[str], list[str]] | None = None) -> None:
+    """Render every failure in Bitbucket's error body, with Bitbucket's status codes.
+
+    `allowed_methods(path)` names the methods a path answers, for the Allow header of a 405.
+    """
 
     @app.exception_handler(CairnError)
     async def _cairn(_: Request, exc: CairnError):
@@ -97,20 +122,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
-        # Bitbucket answers 400 with one entry per field, never 422.
-        errors = []
-        for error in exc.errors():
-            context, message = _validation_message(error)
-            errors.append({"context": context, "message": message, "exceptionName": None})
-        return JSONResponse({"errors": errors[:20]}, status_code=400)
+        return validation_error_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException):
+    async def _http(request: Request, exc: StarletteHTTPException):
         messages = {404: "The requested resource does not exist.",
                     405: "The request method is not supported by this resource."}
         message = messages.get(exc.status_code, str(exc.detail))
-        return error_response(exc.status_code, message, None, None, getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405 and allowed_methods is not None:
+            # Starlette names only the first route's methods; a client needs every method the path takes.
+            headers["Allow"] = ", ".join(allowed_methods(_route_path(request)))
+        return error_response(exc.status_code, message, None, None, headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):
-        return error_response(500, "An unexpected error occurred.", type(exc).__name__)
+        # Logged by Starlette's server-error middleware; the client learns nothing about the internals.
+        return error_response(500, "An unexpected error occurred. The server log has the details.", None)

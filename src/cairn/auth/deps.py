@@ -63,20 +63,32 @@ async def anyone(principal: Caller) -> Principal:
     return principal
 
 
+def _project_readable(principal: Principal, project: ProjectRef, row) -> bool:
+    """The owner's own project level reaches READ: a grant on the project, public access, or administration.
+
+    Visibility is judged on the owner's rights: a personal token always carries at least repository read,
+    so it sees what its owner sees; its cap limits what it may do there.
+    """
+    return perms.project_level(global_level=principal.owner_global_level, project_grant=row.project_grant,
+                               public=project.public) >= perms.READ
+
+
+def _sees_project(principal: Principal, project: ProjectRef, row) -> bool:
+    """PROJECT_VIEW: project read, or a grant on / public access to one of its repositories."""
+    return _project_readable(principal, project, row) or bool(row.sees_a_repository)
+
+
 def _project(permission: str, level: int):
     @_declares(permission)
     async def dependency(principal: Caller, conn: Conn,
                          projectKey: Annotated[str, Path()]) -> ProjectAccess:  # noqa: N803
         project, row = await store.project_access(conn, principal.user_id, projectKey)
-        have = 0
-        if project is not None:
-            have = perms.project_level(global_level=principal.owner_global_level, project_grant=row.project_grant,
-                                       public=project.public, token_cap=principal.token_project_cap)
-            visible = have >= perms.READ or bool(row.sees_a_repository)
-        if project is None or not visible:
+        if project is None or not _sees_project(principal, project, row):
             if principal.anonymous:
                 raise unauthorized(True)
             raise no_such_project(projectKey)
+        have = perms.project_level(global_level=principal.owner_global_level, project_grant=row.project_grant,
+                                   public=project.public, token_cap=principal.token_project_cap)
         if have < level:
             raise unauthorized(principal.anonymous)
         return ProjectAccess(project, have, principal)
@@ -96,14 +108,15 @@ def _repository(permission: str, level: int, missing_ok: bool = False):
                 repository_grant=row.repository_grant, public=repository.public or project.public,
                 token_cap=principal.repository_cap)
         if have < perms.READ:
-            # A repository the caller cannot read does not exist for them (as in Bitbucket).
+            # A repository the caller cannot read does not exist for them (as in Bitbucket); nor does a
+            # project they cannot see.
             if principal.anonymous:
                 raise unauthorized(True)
-            if missing_ok and project is not None:
-                return None
-            if project is None or (row.project_grant is None and not project.public
-                                    and principal.owner_global_level < perms.GLOBAL_ADMIN):
+            if project is None or not (_project_readable(principal, project, row)
+                                       or await store.sees_a_repository(conn, principal.user_id, project.id)):
                 raise no_such_project(projectKey)
+            if missing_ok:
+                return None
             raise no_such_repository(project.key, repositorySlug)
         if have < level:
             raise unauthorized(False)

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request, Response
 
 from cairn.auth import permissions as perms
 from cairn.auth import schemas, service
-from cairn.auth import store
 from cairn.auth.deps import Admin, SysAdmin, UserSelfOrAdmin
 from cairn.db.uow import Conn
 from cairn.kit.paging import Paging, page
@@ -35,7 +34,7 @@ async def create_user(request: Request, conn: Conn, caller: SysAdmin,
 @router.get("/admin/users")
 async def list_users(request: Request, conn: Conn, caller: SysAdmin, paging: Paging,
                      filter: Annotated[str | None, Query()] = None):  # noqa: A002
-    rows = await store.list_users(conn, filter, paging.start, paging.limit + 1)
+    rows = await service.list_users(conn, filter, paging.start, paging.limit + 1)
     return page([schemas.detailed_user_json(r, _base(request)) for r in rows], paging)
 
 
@@ -47,7 +46,7 @@ async def delete_user(request: Request, conn: Conn, caller: SysAdmin, name: Anno
 
 @router.get("/admin/permissions/users")
 async def list_global_permissions(request: Request, conn: Conn, caller: Admin, paging: Paging):
-    rows = await store.list_global_permissions(conn, paging.start, paging.limit + 1)
+    rows = await service.list_global_permissions(conn, paging.start, paging.limit + 1)
     return page([schemas.permitted_json(schemas.user_json(r, _base(request)), perms.GLOBAL_NAMES[r.global_grant])
                  for r in rows], paging)
 

@@ -57,9 +57,10 @@ async def create_user(conn: AsyncConnection, hasher: PasswordHasher, new: NewUse
         raise bad_request("The email address is not valid.", "emailAddress")
     if not new.password:
         raise bad_request("A password is required.", "password")
-    slug = user_slug(name)
-    if await store.user_by_name(conn, name) or await store.user_by_slug(conn, slug):
+    # User names are unique whatever their case, as in Bitbucket's internal directory.
+    if await store.user_by_name_any_case(conn, name):
         raise conflict(f"A user with the name '{name}' already exists.", DUPLICATE_USER)
+    slug = await _free_slug(conn, user_slug(name))
     password_hash = await hash_password(hasher, new.password)
     try:
         return await store.insert_user(conn, name=name, slug=slug, display_name=new.display_name,
@@ -67,6 +68,15 @@ async def create_user(conn: AsyncConnection, hasher: PasswordHasher, new: NewUse
                                        created_date=now_ms())
     except IntegrityError:
         raise conflict(f"A user with the name '{name}' already exists.", DUPLICATE_USER) from None
+
+
+async def _free_slug(conn: AsyncConnection, slug: str) -> str:
+    """`slug`, or `slug_2`, `slug_3`... when distinct names share it ("jürgen" and "jörgen" are both "j_rgen")."""
+    candidate, n = slug, 1
+    while await store.user_by_slug(conn, candidate) is not None:
+        n += 1
+        candidate = f"{slug[:250]}_{n}"
+    return candidate
 
 
 async def require_user(conn: AsyncConnection, name: str | None, by_slug: bool = False):
@@ -78,10 +88,15 @@ async def require_user(conn: AsyncConnection, name: str | None, by_slug: bool = 
     return row
 
 
+async def list_users(conn: AsyncConnection, filter_text: str | None, start: int, limit: int):
+    return await store.list_users(conn, filter_text, start, limit)
+
+
 async def delete_user(conn: AsyncConnection, caller: Principal, name: str | None):
     row = await require_user(conn, name)
     if row.id == caller.user_id:
-        raise bad_request("You cannot delete yourself.", "name")
+        # The OpenAPI file: 409, "a user can not delete themselves".
+        raise conflict("You cannot delete yourself.")
     if (row.global_grant or 0) > caller.global_level:
         raise unauthorized(False)
     await store.delete_user(conn, row.id)
@@ -93,6 +108,10 @@ async def set_password(conn: AsyncConnection, hasher: PasswordHasher, name: str,
     if not password:
         raise bad_request("A password is required.", "password")
     await store.set_password_hash(conn, row.id, await hash_password(hasher, password))
+
+
+async def list_global_permissions(conn: AsyncConnection, start: int, limit: int):
+    return await store.list_global_permissions(conn, start, limit)
 
 
 def parse_global_permission(name: str | None) -> int:
@@ -108,6 +127,7 @@ async def grant_global(conn: AsyncConnection, caller: Principal, name: str | Non
     # A user may not grant (or take away) more than they hold themselves, as in Bitbucket.
     if level > caller.global_level or (row.global_grant or 0) > caller.global_level:
         raise unauthorized(False)
+    _not_lowering_own(caller, row, level)
     await store.set_global_permission(conn, row.id, None if level == perms.LICENSED_USER else level)
 
 
@@ -115,7 +135,15 @@ async def revoke_global(conn: AsyncConnection, caller: Principal, name: str | No
     row = await require_user(conn, name)
     if (row.global_grant or 0) > caller.global_level:
         raise unauthorized(False)
+    _not_lowering_own(caller, row, perms.LICENSED_USER)
     await store.set_global_permission(conn, row.id, None)
+
+
+def _not_lowering_own(caller: Principal, row, level: int) -> None:
+    # The OpenAPI file: 409 when the change "would reduce the currently authenticated user's permission"
+    # (it would also let the last administrator lock everyone out).
+    if row.id == caller.user_id and level < (row.global_grant or perms.LICENSED_USER):
+        raise conflict("You cannot reduce your own global permission.")
 
 
 def _token_caps(names: list[str]) -> tuple[int, int]:

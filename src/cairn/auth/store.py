@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal, or_, select, true, update
+from sqlalchemy import and_, delete, exists, false, func, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cairn.auth import permissions as perms
 from cairn.auth.principal import Principal
 from cairn.kit.entities import ProjectRef, RepositoryRef
 from cairn.models import (access_tokens, global_permissions, project_permissions, projects, repositories,
@@ -18,8 +19,18 @@ _USER_COLUMNS = [users.c.id, users.c.name, users.c.slug, users.c.display_name, u
                  users.c.active, users.c.password_hash, _GLOBAL.label("global_grant")]
 
 
+def contains_pattern(text: str) -> str:
+    """A lower-cased LIKE pattern matching `text` anywhere, its own % and _ taken literally (escape '\\')."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 async def user_by_name(conn: AsyncConnection, name: str):
     return (await conn.execute(select(*_USER_COLUMNS).where(users.c.name == name))).first()
+
+
+async def user_by_name_any_case(conn: AsyncConnection, name: str):
+    return (await conn.execute(select(users.c.id).where(func.lower(users.c.name) == name.lower()))).first()
 
 
 async def user_by_slug(conn: AsyncConnection, slug: str):
@@ -42,9 +53,9 @@ async def insert_user(conn: AsyncConnection, **values) -> int:
 async def list_users(conn: AsyncConnection, filter_text: str | None, start: int, limit: int):
     stmt = select(*_USER_COLUMNS).order_by(users.c.name).offset(start).limit(limit)
     if filter_text:
-        like = f"%{filter_text.lower()}%"
-        stmt = stmt.where(or_(func.lower(users.c.name).like(like), func.lower(users.c.display_name).like(like),
-                              func.lower(users.c.email).like(like)))
+        like = contains_pattern(filter_text)
+        stmt = stmt.where(or_(*(func.lower(column).like(like, escape="\\")
+                                for column in (users.c.name, users.c.display_name, users.c.email))))
     return (await conn.execute(stmt)).all()
 
 
@@ -103,6 +114,20 @@ _PROJECT_COLUMNS = [projects.c.id.label("project_id"), projects.c.key.label("pro
                     projects.c.public.label("project_public")]
 
 
+def _sees_a_repository(uid):
+    """SQL: the caller holds a grant on, or the public may read, some repository of the outer `projects` row.
+
+    The subqueries use their own alias of `repositories`, so they never correlate with a `repositories`
+    the outer query joins itself.
+    """
+    repo = repositories.alias("visible_repository")
+    granted = exists(select(1).select_from(repo.join(
+        repository_permissions, repository_permissions.c.repository_id == repo.c.id))
+        .where(repo.c.project_id == projects.c.id, repository_permissions.c.user_id == uid))
+    public = exists(select(1).select_from(repo).where(repo.c.project_id == projects.c.id, repo.c.public))
+    return or_(granted, public)
+
+
 async def repository_access(conn: AsyncConnection, user_id: int | None, project_key: str, slug: str):
     """One query: the project, the repository (None when absent) and the caller's grants on both."""
     uid = literal(user_id) if user_id is not None else literal(None)
@@ -123,17 +148,23 @@ async def repository_access(conn: AsyncConnection, user_id: int | None, project_
     return project, repository_ref(row, project), row
 
 
+async def sees_a_repository(conn: AsyncConnection, user_id: int | None, project_id: int) -> bool:
+    """Whether the caller holds a grant on, or the public may read, some repository of the project.
+
+    Asked only when the caller cannot read the repository they named, so the hot path stays one query.
+    """
+    uid = literal(user_id) if user_id is not None else literal(None)
+    stmt = select(_sees_a_repository(uid)).select_from(projects).where(projects.c.id == project_id)
+    return bool((await conn.execute(stmt)).scalar())
+
+
 async def project_access(conn: AsyncConnection, user_id: int | None, project_key: str):
     """The project and the caller's grant on it, and whether they hold any grant on one of its repositories."""
     uid = literal(user_id) if user_id is not None else literal(None)
-    any_repo = exists(select(1).select_from(repositories.join(
-        repository_permissions, repository_permissions.c.repository_id == repositories.c.id))
-        .where(repositories.c.project_id == projects.c.id, repository_permissions.c.user_id == uid))
-    public_repo = exists(select(1).where(repositories.c.project_id == projects.c.id, repositories.c.public))
     stmt = select(*_PROJECT_COLUMNS,
                   _grant(project_permissions, project_permissions.c.project_id, projects.c.id, uid)
                   .label("project_grant"),
-                  or_(any_repo, public_repo).label("sees_a_repository")).where(
+                  _sees_a_repository(uid).label("sees_a_repository")).where(
         projects.c.key == project_key.upper())
     row = (await conn.execute(stmt)).first()
     return (None, row) if row is None else (_project_ref(row), row)
@@ -177,3 +208,18 @@ def visible_project(principal: Principal) -> Any:
         repositories.c.project_id == projects.c.id, repository_permissions.c.user_id == principal.user_id))
     return or_(public, granted, via_repo)
 
+
+def project_at_least(principal: Principal, level: int) -> Any:
+    """SQL condition on `projects`: the caller's project level is at least `level` (READ, WRITE or ADMIN).
+
+    The same rules as permissions.project_level: grants, administration, the token cap, public read.
+    """
+    conditions = [projects.c.public] if level <= perms.READ else []
+    capped_out = principal.token_project_cap is not None and principal.token_project_cap < level
+    if not principal.anonymous and not capped_out:
+        if principal.owner_global_level >= perms.GLOBAL_ADMIN:
+            return true()
+        conditions.append(exists(select(1).where(project_permissions.c.project_id == projects.c.id,
+                                                 project_permissions.c.user_id == principal.user_id,
+                                                 project_permissions.c.permission >= level)))
+    return or_(*conditions) if conditions else false()

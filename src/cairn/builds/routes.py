@@ -42,7 +42,7 @@ async def delete_build_status(conn: Conn, access: RepoAdmin, commit: CommitId,
     await service.delete_status(conn, access.repository.id, commit, key)
 
 
-@legacy_router.post("/commits/stats", response_model=dict[str, BuildStats])
+@legacy_router.post("/commits/stats", response_model=dict[str, BuildStats], response_model_exclude_none=True)
 async def get_multiple_build_stats(conn: Conn, caller: SignedIn, commits: Annotated[list, Body()]):
     """Stats for many commits; commits without statuses are left out."""
     return await service.multiple_stats(conn, caller, commits)

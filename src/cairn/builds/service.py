@@ -41,7 +41,17 @@ async def set_legacy_status(conn: AsyncConnection, commit_id: str, body: LegacyB
     await store.upsert_status(conn, _row_values(None, commit_id, body))
 
 
+def _query_key(key: str | None, action: str) -> str:
+    """The `key` query parameter of GET/DELETE: required, not blank, storable."""
+    if key is None or not key.strip():
+        raise bad_request(f"The key of the build status to {action} is required.", "key")
+    if "\x00" in key:  # no stored key has one (PostgreSQL cannot even compare it)
+        raise bad_request("key must not contain NUL characters.", "key")
+    return key
+
+
 async def get_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> dict:
+    key = _query_key(key, "get")
     row = await store.get_status(conn, repository_id, commit_id, key)
     if row is None:
         raise not_found(f"No build status with key '{key}' exists for commit {commit_id}.")
@@ -56,8 +66,7 @@ async def list_statuses(conn: AsyncConnection, repository_id: int, commit_id: st
 
 
 async def delete_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str | None) -> None:
-    if not key:
-        raise bad_request("The key of the build status to delete is required.", "key")
+    key = _query_key(key, "delete")
     await store.delete_status(conn, repository_id, commit_id, key)
 
 

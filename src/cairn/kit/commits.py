@@ -14,12 +14,20 @@ _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 
 def parse_commit_id(value: str, context: str = "commitId") -> str:
     if not isinstance(value, str) or not _SHA1.match(value):
-        raise bad_request(f"'{value}' is not a valid commit hash: a full 40 character SHA-1 is required.",
+        shown = str(value)
+        if len(shown) > 64:  # never echo a megabyte of input back
+            shown = shown[:64] + "..."
+        raise bad_request(f"'{shown}' is not a valid commit hash: a full 40 character SHA-1 is required.",
                           context)
     return value.lower()
 
 
-def commit_id(commitId: Annotated[str, Path()]) -> str:  # noqa: N803 - the path parameter's wire name
+# Documented, not enforced by FastAPI: parse_commit_id answers a bad id with cairn's own 400 message.
+_DOC = Path(description="Full 40-hex SHA-1 of the commit (upper case accepted)",
+            json_schema_extra={"pattern": _SHA1.pattern})
+
+
+def commit_id(commitId: Annotated[str, _DOC]) -> str:  # noqa: N803 - the path parameter's wire name
     return parse_commit_id(commitId)
 
 

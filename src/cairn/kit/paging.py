@@ -12,6 +12,8 @@ from cairn.errors import bad_request
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 1000
+# Bitbucket reads start as a Java int; anything larger is not a page it could serve (and would overflow SQL).
+MAX_START = 2**31 - 1
 
 T = TypeVar("T")
 
@@ -25,20 +27,22 @@ class PageRequest:
 def _parse(name: str, raw: str | None, default: int) -> int:
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"{name} must be a non-negative integer.", name) from None
-    if value < 0:
+    raw = raw.strip()
+    # Plain decimal digits only: int() would also take "1_000", "+5" and non-ASCII digits.
+    if not (raw.isascii() and raw.isdigit()):
         raise bad_request(f"{name} must be a non-negative integer.", name)
-    return value
+    return int(raw)
 
 
-def page_request(start: Annotated[str | None, Query()] = None,
-                 limit: Annotated[str | None, Query()] = None) -> PageRequest:
+def page_request(start: Annotated[str | None, Query(description="Index of the first item (default 0)")] = None,
+                 limit: Annotated[str | None, Query(description="Page size (default 25; above 1000 clamped to 1000)")]
+                 = None) -> PageRequest:
     """Read start/limit; a limit above 1000 is clamped, as Bitbucket does (the page shows the applied limit)."""
+    first = _parse("start", start, 0)
+    if first > MAX_START:
+        raise bad_request(f"start must be at most {MAX_START}.", "start")
     size = _parse("limit", limit, DEFAULT_LIMIT)
-    return PageRequest(_parse("start", start, 0), min(size, MAX_LIMIT) or DEFAULT_LIMIT)
+    return PageRequest(first, min(size, MAX_LIMIT) or DEFAULT_LIMIT)
 
 
 Paging = Annotated[PageRequest, Depends(page_request)]

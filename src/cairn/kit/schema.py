@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 
@@ -39,4 +39,7 @@ def Text(max_length: int, *, required: bool = False):
 
 
 def TextOrInteger(max_length: int):
-    return Annotated[str, StringConstraints(max_length=max_length), BeforeValidator(_string_or_integer)]
+    # Documented as what it takes (string or integer), not as the string it becomes.
+    accepted = {"anyOf": [{"type": "string", "maxLength": max_length}, {"type": "integer"}]}
+    return Annotated[str, StringConstraints(max_length=max_length), BeforeValidator(_string_or_integer),
+                     WithJsonSchema(accepted, mode="validation")]

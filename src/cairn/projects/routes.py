@@ -13,7 +13,7 @@ from cairn.db.uow import Conn
 from cairn.kit.entities import project_json, repository_json
 from cairn.kit.json import JSONResponse
 from cairn.kit.paging import Paging, page
-from cairn.projects import service, store
+from cairn.projects import service
 from cairn.projects.schemas import ProjectCreate, ProjectUpdate, RepositoryCreate, RepositoryUpdate
 
 router = APIRouter(tags=["Projects and repositories"])
@@ -32,8 +32,9 @@ async def create_project(request: Request, conn: Conn, caller: ProjectCreator, b
 
 @router.get("/projects")
 async def list_projects(request: Request, conn: Conn, caller: Anyone, paging: Paging,
-                        name: Annotated[str | None, Query()] = None):
-    rows = await store.list_projects(conn, caller, name, paging.start, paging.limit + 1)
+                        name: Annotated[str | None, Query()] = None,
+                        permission: Annotated[str | None, Query()] = None):
+    rows = await service.list_projects(conn, caller, name, permission, paging.start, paging.limit + 1)
     return page([project_json(p, _base(request)) for p in rows], paging)
 
 
@@ -62,7 +63,8 @@ async def create_repository(request: Request, conn: Conn, access: ProjectAdmin, 
 
 @router.get("/projects/{projectKey}/repos")
 async def list_repositories(request: Request, conn: Conn, access: ProjectView, paging: Paging):
-    rows = await store.list_repositories(conn, access.principal, access.project, paging.start, paging.limit + 1)
+    rows = await service.list_repositories(conn, access.principal, access.project, paging.start,
+                                            paging.limit + 1)
     return page([repository_json(r, _base(request)) for r in rows], paging)
 
 
@@ -71,7 +73,8 @@ async def get_repository(request: Request, access: RepoRead):
     return repository_json(access.repository, _base(request))
 
 
-@router.put("/projects/{projectKey}/repos/{repositorySlug}")
+# The OpenAPI file (and Bitbucket) answer 201 to a repository update.
+@router.put("/projects/{projectKey}/repos/{repositorySlug}", status_code=201)
 async def update_repository(request: Request, conn: Conn, access: RepoAdmin, body: RepositoryUpdate):
     return repository_json(await service.update_repository(conn, access.repository, body), _base(request))
 
@@ -81,13 +84,13 @@ async def delete_repository(conn: Conn, access: RepoAdminIfExists):
     """202 when deleted (Bitbucket schedules it), 204 when there was no such repository."""
     if access is None:
         return Response(status_code=204)
-    await store.delete_repository(conn, access.repository.id)
+    await service.delete_repository(conn, access.repository)
     return Response(status_code=202)
 
 
 @router.get("/projects/{projectKey}/permissions/users")
 async def list_project_grants(request: Request, conn: Conn, access: ProjectAdmin, paging: Paging):
-    rows = await store.list_grants(conn, "project", access.project.id, paging.start, paging.limit + 1)
+    rows = await service.list_grants(conn, "project", access.project.id, paging.start, paging.limit + 1)
     return page(_permitted(rows, "PROJECT", _base(request)), paging)
 
 
@@ -104,7 +107,7 @@ async def revoke_project(conn: Conn, access: ProjectAdmin, name: Annotated[str |
 
 @router.get("/projects/{projectKey}/repos/{repositorySlug}/permissions/users")
 async def list_repository_grants(request: Request, conn: Conn, access: RepoAdmin, paging: Paging):
-    rows = await store.list_grants(conn, "repository", access.repository.id, paging.start, paging.limit + 1)
+    rows = await service.list_grants(conn, "repository", access.repository.id, paging.start, paging.limit + 1)
     return page(_permitted(rows, "REPO", _base(request)), paging)
 
 

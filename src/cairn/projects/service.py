@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import permissions as perms
@@ -18,10 +19,11 @@ from cairn.projects.schemas import ProjectCreate, ProjectUpdate, RepositoryCreat
 
 _PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$")
+# Bitbucket's messages, verbatim (no closing period).
 KEY_RULE = ("Project keys must start with a letter and may only consist of ASCII letters, numbers and "
-            "underscores (A-Z, a-z, 0-9, _).")
+            "underscores (A-Z, a-z, 0-9, _)")
 NAME_RULE = ("Repository names are limited to 128 characters. They must start with a letter or number and may "
-             "contain spaces, hyphens, underscores and periods.")
+             "contain spaces, hyphens, underscores and periods")
 
 
 def _now() -> int:
@@ -55,8 +57,11 @@ async def _check_project_free(conn, key: str, name: str, except_id: int | None =
 async def create_project(conn: AsyncConnection, creator: Principal, body: ProjectCreate) -> ProjectRef:
     key, name = _project_key(body.key), _project_name(body.name)
     await _check_project_free(conn, key, name)
-    project_id = await store.insert_project(conn, key=key, name=name, description=body.description or None,
-                                            public=bool(body.public), created_date=_now())
+    try:
+        project_id = await store.insert_project(conn, key=key, name=name, description=body.description or None,
+                                                public=bool(body.public), created_date=_now())
+    except IntegrityError:  # a concurrent request took the key or name after the check
+        raise conflict(f"Project key {key} or name {name} is already in use.", DUPLICATE_PROJECT) from None
     if creator.user_id:  # not the CLI operator (id 0)
         # The creator administers the new project, as in Bitbucket.
         await store.set_grant(conn, "project", project_id, creator.user_id, perms.ADMIN)
@@ -72,8 +77,24 @@ async def update_project(conn: AsyncConnection, project: ProjectRef, body: Proje
         values["description"] = body.description or None
     if body.public is not None:
         values["public"] = body.public
-    await store.update_project(conn, project.id, **values)
+    try:
+        await store.update_project(conn, project.id, **values)
+    except IntegrityError:  # a concurrent request took the key or name after the check
+        raise conflict(f"Project key {key} or name {name} is already in use.", DUPLICATE_PROJECT) from None
     return await store.get_project(conn, project.id)
+
+
+async def list_projects(conn: AsyncConnection, caller: Principal, name: str | None, permission: str | None,
+                        start: int, limit: int):
+    """The projects the caller sees, or (`permission`) those on which they hold at least that permission."""
+    if permission in (None, "", "PROJECT_VIEW"):
+        level = None
+    elif permission in perms.PROJECT:
+        level = perms.PROJECT[permission]
+    else:  # the OpenAPI file: 400 for a permission unknown or not related to projects
+        raise bad_request(f"'{permission}' is not a project permission; use PROJECT_VIEW, PROJECT_READ, "
+                          "PROJECT_WRITE or PROJECT_ADMIN.", "permission")
+    return await store.list_projects(conn, caller, name, level, start, limit)
 
 
 async def delete_project(conn: AsyncConnection, project: ProjectRef) -> None:
@@ -107,11 +128,15 @@ async def create_repository(conn: AsyncConnection, project: ProjectRef, body: Re
     if await store.repository_slug_taken(conn, project.id, slug):
         raise conflict(f"This repository URL is already taken by '{name}' in '{project.name}'",
                        DUPLICATE_REPOSITORY)
-    repository_id = await store.insert_repository(
-        conn, project_id=project.id, slug=slug, name=name, description=body.description or None,
-        public=bool(body.public), forkable=True if body.forkable is None else body.forkable,
-        default_branch=_default_branch(body.default_branch, "refs/heads/main"),  # decision D11
-        hierarchy_id=secrets.token_hex(10), created_date=_now())
+    try:
+        repository_id = await store.insert_repository(
+            conn, project_id=project.id, slug=slug, name=name, description=body.description or None,
+            public=bool(body.public), forkable=True if body.forkable is None else body.forkable,
+            default_branch=_default_branch(body.default_branch, "refs/heads/main"),  # decision D11
+            hierarchy_id=secrets.token_hex(10), created_date=_now())
+    except IntegrityError:  # a concurrent request took the slug after the check
+        raise conflict(f"This repository URL is already taken by '{name}' in '{project.name}'",
+                       DUPLICATE_REPOSITORY) from None
     return await store.get_repository(conn, repository_id, project)
 
 
@@ -130,8 +155,21 @@ async def update_repository(conn: AsyncConnection, repository: RepositoryRef,
     if body.default_branch:
         values["default_branch"] = _default_branch(body.default_branch, repository.default_branch)
     if values:
-        await store.update_repository(conn, repository.id, **values)
+        try:
+            await store.update_repository(conn, repository.id, **values)
+        except IntegrityError:  # a concurrent request took the slug after the check
+            raise conflict(f"This repository URL is already taken in '{repository.project.name}'",
+                           DUPLICATE_REPOSITORY) from None
     return await store.get_repository(conn, repository.id, repository.project)
+
+
+async def list_repositories(conn: AsyncConnection, caller: Principal, project: ProjectRef, start: int, limit: int):
+    return await store.list_repositories(conn, caller, project, start, limit)
+
+
+async def delete_repository(conn: AsyncConnection, repository: RepositoryRef) -> None:
+    """Delete the repository and everything stored for it (every child table cascades)."""
+    await store.delete_repository(conn, repository.id)
 
 
 def parse_grant(scope: str, permission: str | None) -> int:
@@ -149,6 +187,10 @@ async def grant(conn: AsyncConnection, scope: str, owner_id: int, names: list[st
     for name in names:
         user = await users.require_user(conn, name)
         await store.set_grant(conn, scope, owner_id, user.id, level)
+
+
+async def list_grants(conn: AsyncConnection, scope: str, owner_id: int, start: int, limit: int):
+    return await store.list_grants(conn, scope, owner_id, start, limit)
 
 
 async def revoke(conn: AsyncConnection, scope: str, owner_id: int, name: str | None) -> None:

@@ -37,11 +37,16 @@ async def get_project(conn: AsyncConnection, project_id: int) -> ProjectRef:
     return ProjectRef(id=row.id, key=row.key, name=row.name, description=row.description, public=row.public)
 
 
-async def list_projects(conn: AsyncConnection, principal: Principal, name: str | None, start: int, limit: int):
-    stmt = (select(projects).where(auth_store.visible_project(principal)).order_by(projects.c.key)
-            .offset(start).limit(limit))
+async def list_projects(conn: AsyncConnection, principal: Principal, name: str | None, level: int | None,
+                        start: int, limit: int):
+    """Projects the caller sees (PROJECT_VIEW), or on which they hold at least `level`."""
+    if level is None:
+        visible = auth_store.visible_project(principal)
+    else:
+        visible = auth_store.project_at_least(principal, level)
+    stmt = select(projects).where(visible).order_by(projects.c.key).offset(start).limit(limit)
     if name:
-        stmt = stmt.where(func.lower(projects.c.name).like(f"%{name.lower()}%"))
+        stmt = stmt.where(func.lower(projects.c.name).like(auth_store.contains_pattern(name), escape="\\"))
     rows = (await conn.execute(stmt)).all()
     return [ProjectRef(id=r.id, key=r.key, name=r.name, description=r.description, public=r.public)
             for r in rows]

@@ -21,8 +21,8 @@ async def status(caller: Anyone):
     return {"state": "RUNNING"}
 
 
-@router.api_route("/rest/", methods=["GET", "HEAD"])
-async def rest_root(caller: Anyone):
+@router.api_route("/rest/", methods=["GET", "HEAD"], operation_id="rest_root")
+async def rest_root(caller: Anyone) -> dict:
     """Answered so clients that probe the REST root (stashy's HEAD /rest/) see a live server."""
     return {}
 
