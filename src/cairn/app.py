@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,12 +32,17 @@ async def bootstrap_admin(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     if not (settings.admin_username and settings.admin_password):
         return
-    async with unit_of_work(app.state.engine) as conn:
-        if await auth_store.user_by_name(conn, settings.admin_username) is not None:
-            return  # never change an existing user
-        user_id = await users.create_user(conn, app.state.hasher, users.NewUser(
-            settings.admin_username, settings.admin_password, settings.admin_username, "admin@localhost"))
-        await auth_store.set_global_permission(conn, user_id, SYS_ADMIN)
+    try:
+        async with unit_of_work(app.state.engine) as conn:
+            if await auth_store.user_by_name(conn, settings.admin_username) is not None:
+                return  # never change an existing user
+            user_id = await users.create_user(conn, app.state.hasher, users.NewUser(
+                settings.admin_username, settings.admin_password, settings.admin_username, "admin@localhost"))
+            await auth_store.set_global_permission(conn, user_id, SYS_ADMIN)
+    except CairnError as error:
+        if error.status != 409:
+            raise
+        # Another process starting at the same moment created it first: that is the same outcome.
 
 
 class _Leniency:
@@ -85,7 +90,8 @@ class _Leniency:
                 principal = state.get("principal")
                 if principal is not None and not principal.anonymous:
                     message = dict(message, headers=list(message.get("headers", [])) + [
-                        (b"x-ausername", principal.name.encode("utf-8")),
+                        # Percent-encoded so a non-ASCII name survives HTTP's latin-1 headers.
+                        (b"x-ausername", quote(principal.name, safe="@+!$&'()*,;=:").encode("ascii")),
                         (b"x-auserid", str(principal.user_id).encode())])
             elif head and message["type"] == "http.response.body":
                 message = dict(message, body=b"")

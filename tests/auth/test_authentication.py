@@ -116,3 +116,10 @@ def test_an_unknown_scheme_is_anonymous(api):
     api.project("PRJ")
     r = api.get(f"{PROJECTS}/PRJ", headers={"Authorization": "Negotiate abc"})
     assert_error(r, 401, REQUIRED)
+
+
+def test_x_ausername_is_percent_encoded_for_a_non_ascii_name(api):
+    user = api.user("jürgen@example")
+    r = api.as_user(user).get("/rest/api/latest/projects")
+    assert r.status_code == 200
+    assert r.headers["x-ausername"] == "j%C3%BCrgen@example"

@@ -158,7 +158,10 @@ def test_public_repository_lets_anonymous_read_but_not_delete(api, public):
     anonymous = api.as_user(None)
     assert anonymous.get(BUILDS, params={"key": "K"}).json()["key"] == "K"
     assert [s["key"] for s in anonymous.get(BUILDS).json()["values"]] == ["K"]
-    assert_error(anonymous.delete(BUILDS, params={"key": "K"}), 401)
+    assert_error(anonymous.delete(BUILDS, params={"key": "K"}), 401, AUTH_REQUIRED)
+    # Posting needs a signed-in user even where anyone may read ("the authenticated user must have REPO_READ").
+    assert_error(anonymous.post(BUILDS, json=status("A")), 401, AUTH_REQUIRED)
+    assert anonymous.get(BUILDS, params={"key": "A"}).status_code == 404
     nobody = api.as_user(api.user("nobody"))
     assert nobody.get(BUILDS, params={"key": "K"}).status_code == 200
     assert nobody.post(BUILDS, json=status("N")).status_code == 204  # public access gives REPO_READ
@@ -176,8 +179,6 @@ def test_revoked_grant_stops_posting(repo, count):
     assert count() == 1
 
 
-@pytest.mark.xfail(strict=True, reason="auth/deps.py _repository raises unauthorized(False) for an anonymous "
-                                       "caller below the needed level; should be unauthorized(principal.anonymous)")
 def test_anonymous_refused_on_a_public_repository_is_told_to_sign_in(api):
     api.project()
     api.repo(public=True)

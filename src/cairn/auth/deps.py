@@ -95,7 +95,7 @@ def _project(permission: str, level: int):
     return dependency
 
 
-def _repository(permission: str, level: int, missing_ok: bool = False):
+def _repository(permission: str, level: int, missing_ok: bool = False, signed_in: bool = False):
     @_declares(permission)
     async def dependency(principal: Caller, conn: Conn, projectKey: Annotated[str, Path()],  # noqa: N803
                          repositorySlug: Annotated[str, Path()]) -> RepositoryAccess | None:  # noqa: N803
@@ -118,8 +118,8 @@ def _repository(permission: str, level: int, missing_ok: bool = False):
             if missing_ok:
                 return None
             raise no_such_repository(project.key, repositorySlug)
-        if have < level:
-            raise unauthorized(False)
+        if have < level or (signed_in and principal.anonymous):
+            raise unauthorized(principal.anonymous)
         return RepositoryAccess(repository, have, principal)
     return dependency
 
@@ -143,6 +143,9 @@ UserSelfOrAdmin = Annotated[Principal, Depends(self_or_admin)]
 ProjectView = Annotated[ProjectAccess, Depends(_project("PROJECT_VIEW", 0))]
 ProjectAdmin = Annotated[ProjectAccess, Depends(_project("PROJECT_ADMIN", perms.ADMIN))]
 RepoRead = Annotated[RepositoryAccess, Depends(_repository("REPO_READ", perms.READ))]
+# Writes that need only read access still need a signed-in user ("the authenticated user must have REPO_READ").
+RepoReadSignedIn = Annotated[RepositoryAccess, Depends(_repository("REPO_READ_SIGNED_IN", perms.READ,
+                                                                   signed_in=True))]
 RepoWrite = Annotated[RepositoryAccess, Depends(_repository("REPO_WRITE", perms.WRITE))]
 RepoAdmin = Annotated[RepositoryAccess, Depends(_repository("REPO_ADMIN", perms.ADMIN))]
 # For deletes that answer 204 when the repository is absent (or invisible to the caller).

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
 
-from cairn.auth.deps import RepoAdmin, RepoRead, SignedIn
+from cairn.auth.deps import RepoAdmin, RepoRead, RepoReadSignedIn, SignedIn
 from cairn.builds import service
 from cairn.builds.schemas import BuildStats, BuildStatus, BuildStatusSetRequest, LegacyBuildStatusRequest
 from cairn.db.uow import Conn
@@ -20,7 +20,7 @@ _BUILDS = "/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/buil
 
 
 @router.post(_BUILDS, status_code=204, response_class=Response)
-async def add_build_status(conn: Conn, access: RepoRead, commit: CommitId, body: BuildStatusSetRequest):
+async def add_build_status(conn: Conn, access: RepoReadSignedIn, commit: CommitId, body: BuildStatusSetRequest):
     """Store a build status; re-posting a key replaces it (REPO_READ)."""
     await service.set_status(conn, access.repository.id, commit, body)
 
