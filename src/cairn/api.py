@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-import warnings
-from typing import Any, Iterator
+from typing import Iterator
 
 from fastapi import APIRouter, FastAPI
-from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.routing import compile_path
 
@@ -21,7 +19,6 @@ from cairn.system.routes import api_router as system_api_router
 from cairn.system.routes import router as system_router
 
 VERSIONS = ("1.0", "latest")
-OPENAPI_PATH = "/rest/openapi.json"
 
 # module name -> routers answering under /rest/<module>/<version>
 MODULES: dict[str, list[APIRouter]] = {
@@ -78,79 +75,3 @@ def allowed_methods(path: str) -> list[str]:
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
-
-
-# --- the server's own OpenAPI document --------------------------------------------------------------
-
-ERROR_MEDIA_TYPE = "application/json;charset=UTF-8"
-_ERRORS_REF = {"$ref": "#/components/schemas/Errors"}
-_ERRORS_SCHEMA = {
-    "title": "Errors",
-    "description": "Bitbucket's error body: every key present, null when empty.",
-    "type": "object",
-    "required": ["errors"],
-    "properties": {"errors": {"type": "array", "items": {
-        "type": "object",
-        "required": ["context", "message", "exceptionName"],
-        "properties": {
-            "context": {"anyOf": [{"type": "string"}, {"type": "null"}],
-                        "description": "The field a validation error is about"},
-            "message": {"type": "string"},
-            "exceptionName": {"anyOf": [{"type": "string"}, {"type": "null"}],
-                              "description": "Fully qualified Java exception name, as Bitbucket reports it"},
-        }}}},
-}
-_ERROR_DESCRIPTIONS = {
-    "400": "Invalid input: a missing, malformed or out-of-range parameter or body member (named in `context`)",
-    "401": "Missing or bad credentials, or the caller lacks the permission this operation needs",
-    "404": "The project, repository, user or token does not exist or the caller cannot see it",
-}
-
-
-def _document_errors(operation: dict[str, Any], path: str) -> None:
-    """Replace FastAPI's 422 (cairn never answers it) by the errors cairn really answers, in its body."""
-    responses = operation.setdefault("responses", {})
-    responses.pop("422", None)
-    codes = ["401"]  # every route resolves the caller: bad credentials are a 401 even where anonymous is fine
-    if operation.get("parameters") or operation.get("requestBody"):
-        codes.append("400")
-    if "{projectKey}" in path or "{userSlug}" in path:
-        codes.append("404")
-    for code in codes:
-        entry = responses.setdefault(code, {"description": _ERROR_DESCRIPTIONS[code]})
-        entry.setdefault("content", {ERROR_MEDIA_TYPE: {"schema": _ERRORS_REF}})
-    for code, entry in responses.items():
-        if code[0] in "45" and "content" not in entry:
-            entry["content"] = {ERROR_MEDIA_TYPE: {"schema": _ERRORS_REF}}
-    operation["responses"] = dict(sorted(responses.items()))
-
-
-def openapi_document(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, corrected to say what cairn really answers."""
-    with warnings.catch_warnings():
-        # GET,HEAD /rest/ is one route and so one operationId for two methods; made unique below.
-        warnings.filterwarnings("ignore", message="Duplicate Operation ID")
-        document = get_openapi(title=app.title, version=app.version, description=app.description,
-                               routes=app.routes, servers=app.servers, tags=app.openapi_tags)
-    seen: set[str] = set()
-    for path, operations in document.get("paths", {}).items():
-        for method, operation in operations.items():
-            if operation.get("operationId") in seen:
-                operation["operationId"] += f"_{method}"
-            seen.add(operation.get("operationId"))
-            _document_errors(operation, path)
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
-    schemas["Errors"] = _ERRORS_SCHEMA
-    return document
-
-
-def install_openapi(app: FastAPI) -> None:
-    """Serve the corrected document at OPENAPI_PATH (built once, on first use)."""
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = openapi_document(app)
-        return app.openapi_schema
-
-    app.openapi = openapi

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from cairn import __version__
-from cairn.api import OPENAPI_PATH, allowed_methods, declared_permissions, include_routes, install_openapi
+from cairn.api import allowed_methods, declared_permissions, include_routes
+from cairn.openapi import OPENAPI_PATH, install_openapi
 from cairn.auth import service as users
 from cairn.auth import store as auth_store
 from cairn.auth.credentials import Authenticator

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Literal
 
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from cairn.auth import permissions as perms
+from cairn.kit.entities import SelfLinks, omitted
 from cairn.kit.schema import Schema, Text
 
 
@@ -16,6 +19,68 @@ class AccessTokenRequest(Schema):
     name: Text(255, required=True)
     permissions: list[str] = Field(min_length=1)
     expiry_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+# --- documentation models of the shapes below (routes name them in `responses=`; bodies stay dicts) ---------
+
+# Bitbucket's permission names (RestPermittedUser.permission); cairn grants the six project/repository
+# ones on projects and repositories and the four global ones globally.
+PermissionName = Literal["USER_ADMIN", "PROJECT_VIEW", "REPO_READ", "REPO_WRITE", "REPO_ADMIN",
+                         "PROJECT_READ", "PROJECT_WRITE", "REPO_CREATE", "PROJECT_ADMIN", "LICENSED_USER",
+                         "PROJECT_CREATE", "ADMIN", "SYS_ADMIN"]
+TokenPermissionName = Literal["PROJECT_READ", "PROJECT_WRITE", "PROJECT_ADMIN", "REPO_READ", "REPO_WRITE",
+                              "REPO_ADMIN"]
+
+
+class User(Schema):
+    """RestApplicationUser, as cairn answers it."""
+
+    name: str = Field(examples=["jcitizen"])
+    email_address: str = Field(examples=["jane@example.com"])
+    active: bool
+    display_name: str = Field(examples=["Jane Citizen"])
+    id: int
+    slug: str = Field(examples=["jcitizen"])
+    type: Literal["NORMAL", "SERVICE"] = Field(description="Always NORMAL in cairn")
+    links: SelfLinks
+
+
+class DetailedUser(User):
+    """RestDetailedUser, as cairn answers it."""
+
+    directory_name: str = Field(examples=["cairn internal directory"])
+    deletable: bool
+    mutable_details: bool
+    mutable_groups: bool
+
+
+class PermittedUser(Schema):
+    """RestPermittedUser: a user and the permission granted to them here."""
+
+    user: User
+    permission: PermissionName
+
+
+class AccessToken(Schema):
+    """RestAccessToken, as cairn answers it (with Bitbucket's permissions, user and expiry members)."""
+
+    id: str = Field(examples=["252973515069"])
+    created_date: datetime
+    name: str = Field(examples=["My access token"])
+    permissions: list[TokenPermissionName]
+    user: User = Field(description="The token's owner")
+    expiry_days: int | SkipJsonSchema[None] = omitted("Omitted when the token never expires")
+    expiry_date: datetime | SkipJsonSchema[None] = omitted("Omitted when the token never expires")
+
+
+class RawAccessToken(AccessToken):
+    """RestRawAccessToken: the token with its secret, answered once, at creation."""
+
+    token: str = Field(description="The secret; shown only in this response",
+                       examples=["MjUyOTczNTE1MDY5On2rDbID2EgYpH8AVOECHv0saruQ"])
+
+
+# --- wire shapes --------------------------------------------------------------------------------------
 
 
 def user_json(row, base_url: str) -> dict:

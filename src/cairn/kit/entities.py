@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
+
+from cairn.kit.schema import Schema
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,69 @@ class RepositoryRef:
     default_branch: str
     hierarchy_id: str
     project: ProjectRef
+
+
+# --- documentation models of the shapes below (routes name them in `responses=`; bodies stay dicts) ---------
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omitted(description: str) -> Any:
+    """A member left out when unset (never sent as null): type it `X | SkipJsonSchema[None]`."""
+    return Field(default=None, description=description, json_schema_extra=_no_default)
+
+
+class Link(Schema):
+    href: str
+
+
+class NamedLink(Link):
+    name: str
+
+
+class SelfLinks(Schema):
+    self_: list[Link] = Field(alias="self")
+
+
+class RepositoryLinks(SelfLinks):
+    clone: list[NamedLink] = Field(description="ssh first, then http")
+
+
+class Project(Schema):
+    """RestProject, as cairn answers it."""
+
+    key: str = Field(examples=["PRJ"])
+    id: int
+    name: str = Field(examples=["My Cool Project"])
+    description: str | SkipJsonSchema[None] = omitted("Omitted when the project has none")
+    public: bool
+    type: Literal["NORMAL", "PERSONAL"] = Field(description="Always NORMAL in cairn (no personal projects)")
+    scope: Literal["PROJECT"]
+    links: SelfLinks
+
+
+class Repository(Schema):
+    """RestRepository, as cairn answers it."""
+
+    slug: str = Field(examples=["my-repo"])
+    id: int
+    name: str = Field(examples=["My repo"])
+    description: str | SkipJsonSchema[None] = omitted("Omitted when the repository has none")
+    hierarchy_id: str = Field(examples=["e3c939f9ef4a7fae272e"])
+    scm_id: Literal["git"]
+    state: Literal["AVAILABLE", "INITIALISATION_FAILED", "INITIALISING", "OFFLINE"]
+    status_message: str = Field(examples=["Available"])
+    forkable: bool
+    archived: bool
+    public: bool
+    project: Project
+    # Clone URLs use the lower-cased project key, `self` the real one (as Bitbucket).
+    links: RepositoryLinks
+
+
+# --- wire shapes --------------------------------------------------------------------------------------
 
 
 def project_json(project: ProjectRef, base_url: str) -> dict:

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query, Request, Response
 from cairn.auth import schemas as user_schemas
 from cairn.auth.deps import (Anyone, ProjectAdmin, ProjectCreator, ProjectView, RepoAdmin, RepoAdminIfExists,
                              RepoRead)
+from cairn.auth.schemas import PermittedUser
 from cairn.db.uow import Conn
-from cairn.kit.entities import project_json, repository_json
+from cairn.kit.entities import Project, Repository, project_json, repository_json
 from cairn.kit.json import JSONResponse
-from cairn.kit.paging import Paging, page
+from cairn.kit.paging import Page, Paging, page
 from cairn.projects import service
 from cairn.projects.schemas import ProjectCreate, ProjectUpdate, RepositoryCreate, RepositoryUpdate
 
@@ -25,12 +26,22 @@ def _base(request: Request) -> str:
     return request.app.state.settings.public_base_url
 
 
-@router.post("/projects", status_code=201)
+# Response shapes are documented with `responses=` (not response_model, which would re-validate every body).
+def _body(model, description: str) -> dict:
+    return {"model": model, "description": description}
+
+
+def _conflict(description: str) -> dict:
+    return {"description": description}  # the error body is added by cairn.openapi.openapi_document
+
+
+@router.post("/projects", status_code=201, responses={
+    201: _body(Project, "The new project"), 409: _conflict("The project key or name is already in use")})
 async def create_project(request: Request, conn: Conn, caller: ProjectCreator, body: ProjectCreate):
     return project_json(await service.create_project(conn, caller, body), _base(request))
 
 
-@router.get("/projects")
+@router.get("/projects", responses={200: _body(Page[Project], "A page of projects")})
 async def list_projects(request: Request, conn: Conn, caller: Anyone, paging: Paging,
                         name: Annotated[str | None, Query()] = None,
                         permission: Annotated[str | None, Query()] = None):
@@ -38,12 +49,15 @@ async def list_projects(request: Request, conn: Conn, caller: Anyone, paging: Pa
     return page([project_json(p, _base(request)) for p in rows], paging)
 
 
-@router.get("/projects/{projectKey}")
+@router.get("/projects/{projectKey}", responses={200: _body(Project, "The project")})
 async def get_project(request: Request, access: ProjectView):
     return project_json(access.project, _base(request))
 
 
-@router.put("/projects/{projectKey}")
+@router.put("/projects/{projectKey}", responses={
+    200: _body(Project, "The updated project; its key was not changed"),
+    201: _body(Project, "The updated project; its key was changed"),
+    409: _conflict("The new project key or name is already in use")})
 async def update_project(request: Request, conn: Conn, access: ProjectAdmin, body: ProjectUpdate):
     project = await service.update_project(conn, access.project, body)
     # Bitbucket answers 201 when the key changed (the project moved), 200 otherwise.
@@ -51,35 +65,45 @@ async def update_project(request: Request, conn: Conn, access: ProjectAdmin, bod
     return JSONResponse(project_json(project, _base(request)), status_code=status)
 
 
-@router.delete("/projects/{projectKey}", status_code=204, response_class=Response)
+@router.delete("/projects/{projectKey}", status_code=204, response_class=Response, responses={
+    204: {"description": "The project was deleted"}, 409: _conflict("The project still has repositories")})
 async def delete_project(conn: Conn, access: ProjectAdmin):
     await service.delete_project(conn, access.project)
 
 
-@router.post("/projects/{projectKey}/repos", status_code=201)
+@router.post("/projects/{projectKey}/repos", status_code=201, responses={
+    201: _body(Repository, "The new repository"),
+    409: _conflict("A repository with the same slug already exists in the project")})
 async def create_repository(request: Request, conn: Conn, access: ProjectAdmin, body: RepositoryCreate):
     return repository_json(await service.create_repository(conn, access.project, body), _base(request))
 
 
-@router.get("/projects/{projectKey}/repos")
+@router.get("/projects/{projectKey}/repos",
+            responses={200: _body(Page[Repository], "A page of the project's repositories")})
 async def list_repositories(request: Request, conn: Conn, access: ProjectView, paging: Paging):
     rows = await service.list_repositories(conn, access.principal, access.project, paging.start,
                                             paging.limit + 1)
     return page([repository_json(r, _base(request)) for r in rows], paging)
 
 
-@router.get("/projects/{projectKey}/repos/{repositorySlug}")
+@router.get("/projects/{projectKey}/repos/{repositorySlug}",
+            responses={200: _body(Repository, "The repository")})
 async def get_repository(request: Request, access: RepoRead):
     return repository_json(access.repository, _base(request))
 
 
 # The OpenAPI file (and Bitbucket) answer 201 to a repository update.
-@router.put("/projects/{projectKey}/repos/{repositorySlug}", status_code=201)
+@router.put("/projects/{projectKey}/repos/{repositorySlug}", status_code=201, responses={
+    201: _body(Repository, "The updated repository"),
+    409: _conflict("A repository with the new name's slug already exists in the project")})
 async def update_repository(request: Request, conn: Conn, access: RepoAdmin, body: RepositoryUpdate):
     return repository_json(await service.update_repository(conn, access.repository, body), _base(request))
 
 
-@router.delete("/projects/{projectKey}/repos/{repositorySlug}", response_class=Response)
+# status_code only names the documented success (the handler sets 202 or 204 itself).
+@router.delete("/projects/{projectKey}/repos/{repositorySlug}", status_code=202, response_class=Response,
+               responses={202: {"description": "The repository was deleted"},
+                          204: {"description": "There was no such repository"}})
 async def delete_repository(conn: Conn, access: RepoAdminIfExists):
     """202 when deleted (Bitbucket schedules it), 204 when there was no such repository."""
     if access is None:
@@ -88,7 +112,8 @@ async def delete_repository(conn: Conn, access: RepoAdminIfExists):
     return Response(status_code=202)
 
 
-@router.get("/projects/{projectKey}/permissions/users")
+@router.get("/projects/{projectKey}/permissions/users",
+            responses={200: _body(Page[PermittedUser], "A page of users with a project permission")})
 async def list_project_grants(request: Request, conn: Conn, access: ProjectAdmin, paging: Paging):
     rows = await service.list_grants(conn, "project", access.project.id, paging.start, paging.limit + 1)
     return page(_permitted(rows, "PROJECT", _base(request)), paging)
@@ -105,7 +130,8 @@ async def revoke_project(conn: Conn, access: ProjectAdmin, name: Annotated[str |
     await service.revoke(conn, "project", access.project.id, name)
 
 
-@router.get("/projects/{projectKey}/repos/{repositorySlug}/permissions/users")
+@router.get("/projects/{projectKey}/repos/{repositorySlug}/permissions/users",
+            responses={200: _body(Page[PermittedUser], "A page of users with a repository permission")})
 async def list_repository_grants(request: Request, conn: Conn, access: RepoAdmin, paging: Paging):
     rows = await service.list_grants(conn, "repository", access.repository.id, paging.start, paging.limit + 1)
     return page(_permitted(rows, "REPO", _base(request)), paging)
