@@ -20,10 +20,11 @@ from cairn.system.routes import router as system_router
 
 VERSIONS = ("1.0", "latest")
 
-# module name -> routers answering under /rest/<module>/<version>
+# module name -> routers answering under /rest/<module>/<version>. Routes are matched in order, one by
+# one: the build-status endpoints CI hammers come first.
 MODULES: dict[str, list[APIRouter]] = {
-    "api": [system_api_router, projects_router, users_router, builds_router],
     "build-status": [legacy_builds_router],
+    "api": [builds_router, projects_router, system_api_router, users_router],
     "access-tokens": [tokens_router],
 }
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Iterable
 
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import Integer, bindparam, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import store as auth_store
-from cairn.auth.principal import Principal
+from cairn.auth.principal import ANONYMOUS, Principal
 from cairn.builds.states import STATUS_ORDER
 from cairn.db.dialect import upsert
 from cairn.models import build_statuses as bs
@@ -26,11 +27,12 @@ _FROM = bs.outerjoin(repositories, repositories.c.id == bs.c.repository_id).oute
 
 async def upsert_status(conn: AsyncConnection, values: dict) -> None:
     """Create or replace the status for (repository, commit, key), or (commit, key) when repository is None."""
+    # The conflict targets are the two partial unique indexes of models/build_statuses.py.
     if values["repository_id"] is None:
-        await upsert(conn, bs, values, ["commit_id", "key"], _REPLACED, bs.c.repository_id.is_(None))
+        await upsert(conn, bs, values, ("commit_id", "key"), _REPLACED, "repository_id IS NULL")
     else:
-        await upsert(conn, bs, values, ["repository_id", "commit_id", "key"], _REPLACED,
-                     bs.c.repository_id.isnot(None))
+        await upsert(conn, bs, values, ("repository_id", "commit_id", "key"), _REPLACED,
+                     "repository_id IS NOT NULL")
 
 
 async def get_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str):
@@ -52,9 +54,30 @@ async def delete_status(conn: AsyncConnection, repository_id: int, commit_id: st
                                         bs.c.key == key))
 
 
-def _visible(principal: Principal):
+def _visible(principal: Principal, viewer=None):
     """Legacy statuses, and repository statuses of repositories the caller can read (decision D6)."""
-    return or_(bs.c.repository_id.is_(None), auth_store.readable_repository(principal, bs.c.repository_id))
+    return or_(bs.c.repository_id.is_(None),
+               auth_store.readable_repository(principal, bs.c.repository_id, viewer))
+
+
+@functools.lru_cache(maxsize=None)
+def _count_one_commit(principal_kind: Principal):
+    """The stats query for one commit, built once per kind of caller (it runs on every stats request)."""
+    return (select(bs.c.state, func.count().label("n"))
+            .where(bs.c.commit_id == bindparam("commit_id"),
+                   _visible(principal_kind, bindparam("viewer", type_=Integer)))
+            .group_by(bs.c.state))
+
+
+def _kind(principal: Principal) -> Principal:
+    """A stand-in principal that decides the same visibility clause as `principal` (see readable_repository)."""
+    if principal.owner_global_level >= 3:
+        return _ADMIN_KIND
+    return ANONYMOUS if principal.anonymous else _USER_KIND
+
+
+_ADMIN_KIND = Principal(user_id=0, global_grant=3)
+_USER_KIND = Principal(user_id=0)
 
 
 async def list_commit_statuses(conn: AsyncConnection, principal: Principal, commit_id: str, order: str,
@@ -79,9 +102,13 @@ async def count_by_state(conn: AsyncConnection, principal: Principal,
     ids = list(commit_ids)
     if not ids:
         return {}
-    commit_match = bs.c.commit_id == ids[0] if len(ids) == 1 else bs.c.commit_id.in_(ids)
+    if len(ids) == 1:
+        rows = await conn.execute(_count_one_commit(_kind(principal)),
+                                  {"commit_id": ids[0], "viewer": principal.user_id})
+        counts = {state: n for state, n in rows.all()}
+        return {ids[0]: counts} if counts else {}
     stmt = (select(bs.c.commit_id, bs.c.state, func.count().label("n"))
-            .where(commit_match, _visible(principal)).group_by(bs.c.commit_id, bs.c.state))
+            .where(bs.c.commit_id.in_(ids), _visible(principal)).group_by(bs.c.commit_id, bs.c.state))
     counts: dict[str, dict[str, int]] = {}
     for row in (await conn.execute(stmt)).all():
         counts.setdefault(row.commit_id, {})[row.state] = row.n

@@ -27,7 +27,7 @@ _DOC = Path(description="Full 40-hex SHA-1 of the commit (upper case accepted)",
             json_schema_extra={"pattern": _SHA1.pattern})
 
 
-def commit_id(commitId: Annotated[str, _DOC]) -> str:  # noqa: N803 - the path parameter's wire name
+async def commit_id(commitId: Annotated[str, _DOC]) -> str:  # noqa: N803 (async: a plain def runs in a thread)
     return parse_commit_id(commitId)
 
 

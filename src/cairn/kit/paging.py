@@ -34,9 +34,7 @@ def _parse(name: str, raw: str | None, default: int) -> int:
     return int(raw)
 
 
-def page_request(start: Annotated[str | None, Query(description="Index of the first item (default 0)")] = None,
-                 limit: Annotated[str | None, Query(description="Page size (default 25; above 1000 clamped to 1000)")]
-                 = None) -> PageRequest:
+def page_request(start: str | None = None, limit: str | None = None) -> PageRequest:
     """Read start/limit; a limit above 1000 is clamped, as Bitbucket does (the page shows the applied limit)."""
     first = _parse("start", start, 0)
     if first > MAX_START:
@@ -45,7 +43,14 @@ def page_request(start: Annotated[str | None, Query(description="Index of the fi
     return PageRequest(first, min(size, MAX_LIMIT) or DEFAULT_LIMIT)
 
 
-Paging = Annotated[PageRequest, Depends(page_request)]
+async def _paging(start: Annotated[str | None, Query(description="Index of the first item (default 0)")] = None,
+                  limit: Annotated[str | None, Query(description="Page size (default 25; above 1000 clamped to 1000)")]
+                  = None) -> PageRequest:
+    # async: FastAPI runs a plain-def dependency in its thread pool, a hop on every listing request.
+    return page_request(start, limit)
+
+
+Paging = Annotated[PageRequest, Depends(_paging)]
 
 
 class Page(BaseModel, Generic[T]):

@@ -1,0 +1,212 @@
+"""The baseline: the least an ASGI app can do for the same work as cairn's two measured endpoints.
+
+A raw ASGI callable (no framework, no auth, no validation) served by the same uvicorn settings as
+`cairn serve`. It answers:
+
+- POST .../commits/<sha>/builds -> one INSERT ... ON CONFLICT ... DO UPDATE into a table shaped like
+  cairn's build_statuses (same columns, partial unique index, foreign key), 204.
+- GET .../commits/stats/<sha> -> one SELECT state, count(*) ... GROUP BY state, 200 with the five counters.
+
+Same drivers and database settings as cairn (src/cairn/db/engine.py): aiosqlite with WAL,
+synchronous=NORMAL, foreign_keys=ON, busy_timeout=30000 and BEGIN IMMEDIATE for writes; asyncpg for
+PostgreSQL. A fixed pool of BENCH_POOL_SIZE connections (cairn's default pool is 10). Reads and the
+PostgreSQL upsert run as single autocommit statements: this is the commit-per-request floor.
+
+Configured by BENCH_DATABASE_URL: `sqlite:///<path>` or `postgresql://...`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+
+POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "10"))
+# Off by default (cairn does not do it today): queue SQLite writers on an asyncio.Lock instead of letting
+# them contend in SQLite's sleeping busy handler. `python -m bench --sqlite-write-lock` turns it on.
+SQLITE_WRITE_LOCK = os.environ.get("BENCH_SQLITE_WRITE_LOCK") == "1"
+REPOSITORY_ID = 1  # the one repository every POST writes to (cairn resolves PRJ/repo to its id)
+
+_COLUMNS = ("repository_id", "commit_id", "key", "state", "url", "name", "description", "created_date",
+            "updated_date")
+_REPLACED = ("state", "url", "name", "description", "updated_date")
+_STATS = {"SUCCESSFUL": "successful", "FAILED": "failed", "INPROGRESS": "inProgress",
+          "CANCELLED": "cancelled", "UNKNOWN": "unknown"}
+
+_SQLITE_DDL = [
+    "CREATE TABLE IF NOT EXISTS repositories (id INTEGER PRIMARY KEY)",
+    "INSERT OR IGNORE INTO repositories (id) VALUES (1)",
+    """CREATE TABLE IF NOT EXISTS build_statuses (
+        id INTEGER NOT NULL PRIMARY KEY,
+        repository_id INTEGER REFERENCES repositories (id) ON DELETE CASCADE,
+        commit_id VARCHAR(40) NOT NULL, key VARCHAR(255) NOT NULL, state VARCHAR(16) NOT NULL,
+        url VARCHAR(450) NOT NULL, name VARCHAR(255), description TEXT, build_number VARCHAR(255),
+        parent VARCHAR(1024), ref VARCHAR(1024), duration BIGINT, tests_successful INTEGER,
+        tests_failed INTEGER, tests_skipped INTEGER, created_date BIGINT NOT NULL, updated_date BIGINT NOT NULL)""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS uq_bs_repo_commit_key ON build_statuses (repository_id, commit_id, key)
+        WHERE repository_id IS NOT NULL""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS uq_bs_legacy_commit_key ON build_statuses (commit_id, key)
+        WHERE repository_id IS NULL""",
+    "CREATE INDEX IF NOT EXISTS ix_bs_commit_id ON build_statuses (commit_id)",
+]
+# The same DDL in PostgreSQL's words (cairn's migration gives PostgreSQL BIGINT keys).
+_POSTGRES_DDL = [
+    s.replace("id INTEGER NOT NULL PRIMARY KEY", "id BIGSERIAL PRIMARY KEY")
+     .replace("repository_id INTEGER", "repository_id BIGINT")
+     .replace("(id INTEGER PRIMARY KEY)", "(id BIGINT PRIMARY KEY)")
+     .replace("INSERT OR IGNORE INTO repositories (id) VALUES (1)",
+              "INSERT INTO repositories (id) VALUES (1) ON CONFLICT DO NOTHING")
+    for s in _SQLITE_DDL]
+
+
+def _upsert_sql(param) -> str:
+    marks = ", ".join(param(i + 1) for i in range(len(_COLUMNS)))
+    sets = ", ".join(f"{c} = excluded.{c}" for c in _REPLACED)
+    return (f"INSERT INTO build_statuses ({', '.join(_COLUMNS)}) VALUES ({marks}) "
+            f"ON CONFLICT (repository_id, commit_id, key) WHERE repository_id IS NOT NULL DO UPDATE SET {sets}")
+
+
+def _stats_sql(param) -> str:
+    return f"SELECT state, count(*) FROM build_statuses WHERE commit_id = {param(1)} GROUP BY state"
+
+
+class _SQLite:
+    def __init__(self, path: str):
+        self.path = path
+        self.pool: asyncio.Queue = asyncio.Queue()
+        self.write_lock = asyncio.Lock() if SQLITE_WRITE_LOCK else None
+        self.upsert = _upsert_sql(lambda i: "?")
+        self.stats = _stats_sql(lambda i: "?")
+
+    async def _connect(self):
+        import aiosqlite
+
+        conn = await aiosqlite.connect(self.path, timeout=30, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            await conn.execute(f"PRAGMA {pragma}")
+        return conn
+
+    async def open(self) -> None:
+        first = await self._connect()
+        for statement in _SQLITE_DDL:
+            await first.execute(statement)
+        self.pool.put_nowait(first)
+        for _ in range(POOL_SIZE - 1):
+            self.pool.put_nowait(await self._connect())
+
+    async def close(self) -> None:
+        while not self.pool.empty():
+            await self.pool.get_nowait().close()
+
+    async def write(self, values: tuple) -> None:
+        if self.write_lock is None:
+            return await self._write(values)
+        async with self.write_lock:
+            return await self._write(values)
+
+    async def _write(self, values: tuple) -> None:
+        conn = await self.pool.get()
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                await conn.execute(self.upsert, values)
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+        finally:
+            self.pool.put_nowait(conn)
+
+    async def read(self, commit_id: str) -> list:
+        conn = await self.pool.get()
+        try:
+            async with conn.execute(self.stats, (commit_id,)) as cursor:
+                return await cursor.fetchall()
+        finally:
+            self.pool.put_nowait(conn)
+
+
+class _Postgres:
+    def __init__(self, url: str):
+        self.url = url
+        self.upsert = _upsert_sql(lambda i: f"${i}")
+        self.stats = _stats_sql(lambda i: f"${i}")
+
+    async def open(self) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.url)
+        try:
+            for statement in _POSTGRES_DDL:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+        self.pool = await asyncpg.create_pool(self.url, min_size=POOL_SIZE, max_size=POOL_SIZE)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def write(self, values: tuple) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.execute(self.upsert, *values)
+
+    async def read(self, commit_id: str) -> list:
+        async with self.pool.acquire() as conn:
+            return await conn.fetch(self.stats, commit_id)
+
+
+def _database():
+    url = os.environ["BENCH_DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        return _SQLite(url[len("sqlite:///"):])
+    return _Postgres(url)
+
+
+_db = None
+_JSON_HEADERS = [(b"content-type", b"application/json;charset=UTF-8")]
+
+
+async def _body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _respond(send, status: int, body: bytes = b"") -> None:
+    await send({"type": "http.response.start", "status": status, "headers": _JSON_HEADERS if body else []})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def app(scope, receive, send):
+    global _db
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                _db = _database()
+                await _db.open()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await _db.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    path = scope["path"]
+    if scope["method"] == "POST" and path.endswith("/builds"):
+        commit_id = path.rsplit("/", 2)[-2]
+        body = json.loads(await _body(receive))
+        now = int(time.time() * 1000)
+        await _db.write((REPOSITORY_ID, commit_id, body["key"], body["state"], body["url"], body.get("name"),
+                         body.get("description"), now, now))
+        return await _respond(send, 204)
+    if scope["method"] == "GET" and "/commits/stats/" in path:
+        counts = dict.fromkeys(_STATS.values(), 0)
+        for state, n in await _db.read(path.rsplit("/", 1)[-1]):
+            counts[_STATS[state]] = n
+        return await _respond(send, 200, json.dumps(counts).encode())
+    if scope["method"] == "GET" and path == "/status":
+        return await _respond(send, 200, b'{"state":"RUNNING"}')
+    return await _respond(send, 404, b'{"errors":[]}')
