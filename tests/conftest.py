@@ -6,9 +6,6 @@ The PostgreSQL leg runs when CAIRN_TEST_POSTGRES_URL names a server database to 
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 
 import pytest
 from sqlalchemy import delete, text
@@ -18,29 +15,18 @@ from cairn.app import create_app
 from cairn.config import Settings
 from cairn.models import metadata, users, global_permissions
 from tests.fixtures.api import Api
+from tests.fixtures.postgres import PG_URL, create_database, drop_database
 
-PG_URL = os.environ.get("CAIRN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 ADMIN = ("admin", "admin-password")
-
-
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-    conn = await asyncpg.connect(PG_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 def _database_url(backend: str, tmp_path_factory) -> tuple[str, callable]:
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "cairn.db"
         return f"sqlite:///{path}", lambda: None
-    name = f"cairn_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    base = PG_URL.rsplit("/", 1)[0]
-    return f"{base}/{name}", lambda: asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    name, url = create_database("cairn_test")
+    return url, lambda: drop_database(name)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -8,7 +8,6 @@ When a test fails, what the server wrote while it ran is attached to the failure
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -28,7 +27,8 @@ import pytest
 from atlassian import Bitbucket
 from requests import HTTPError
 
-PG_URL = os.environ.get("CAIRN_TEST_POSTGRES_URL")
+from tests.fixtures.postgres import PG_URL, create_database, drop_database
+
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 ADMIN = ("admin", "password")  # the credentials the brief's curl runs add: -u admin:password
 JSON_UTF8 = "application/json;charset=UTF-8"  # atlassian-python-api keys its 401 parsing on this exact value
@@ -104,16 +104,6 @@ def _die_with_parent():
     return lambda: libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def _wait_until_running(server: Server) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     last = "no answer"
@@ -174,12 +164,9 @@ def server(request, tmp_path_factory):
                CAIRN_ARGON2_PROFILE="cheapest",
                # A revoked token must stop working "within seconds": keep that wait short here.
                CAIRN_AUTH_CACHE_SECONDS="1", CAIRN_DB_POOL_SIZE="4", PYTHONUNBUFFERED="1")
-    drop = None
+    database = None
     if backend == "postgresql":
-        name = f"cairn_rs_{secrets.token_hex(5)}"
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-        env["CAIRN_DATABASE_URL"] = f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+        database, env["CAIRN_DATABASE_URL"] = create_database("cairn_rs")
 
     port = _free_port()
     log_path = home / "serve.log"
@@ -195,8 +182,8 @@ def server(request, tmp_path_factory):
     finally:
         if proc is not None:
             _stop(proc)
-        if drop:
-            asyncio.run(_pg_admin(drop))
+        if database:
+            drop_database(database)
 
 
 @pytest.fixture(autouse=True)

@@ -1,20 +1,10 @@
 """The route table: every route declares a permission, answers under 1.0 and latest, and is pinned."""
 
-from cairn.api import route_table
-
-
-def _declared(dependant) -> list[str]:
-    found = []
-    call = getattr(dependant, "call", None)
-    if call is not None and hasattr(call, "permission"):
-        found.append(call.permission)
-    for sub in dependant.dependencies:
-        found.extend(_declared(sub))
-    return found
+from cairn.api import declared_permissions, route_table
 
 
 def test_every_route_declares_a_permission():
-    missing = [f"{methods} {path}" for methods, path, route in route_table() if not _declared(route.dependant)]
+    missing = [f"{methods} {path}" for methods, path, route in route_table() if not declared_permissions(route.dependant)]
     assert len(list(route_table())) > 60
     assert missing == []
 
