@@ -46,6 +46,10 @@ async def bootstrap_admin(app: FastAPI) -> None:
         # Another process starting at the same moment created it first: that is the same outcome.
 
 
+def _has_nul(scope) -> bool:
+    return "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+
+
 class _Leniency:
     """Bitbucket-compatible input and output around the app (pure ASGI, cheap per request).
 
@@ -64,6 +68,10 @@ class _Leniency:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if _has_nul(scope):
+            # PostgreSQL cannot compare or store U+0000: refuse it in the URL before anything looks it up.
+            return await error_response(400, "The request URL must not contain NUL characters.")(
+                scope, receive, send)
         changes: dict = {}
         path = scope["path"]
         prefix = ""

@@ -318,8 +318,9 @@ def test_get_unknown_key_is_404_error_body(repo):
 @pytest.mark.parametrize("key", ["", "  ", "a\x00"])
 def test_get_or_delete_with_a_blank_or_unstorable_key_is_400(repo, count, key):
     assert repo.post(BUILDS, json=status("K")).status_code == 204
-    assert_error(repo.get(BUILDS, params={"key": key}), 400, context="key")
-    assert_error(repo.delete(BUILDS, params={"key": key}), 400, context="key")
+    context = None if "\x00" in key else "key"  # a NUL anywhere in the URL is refused before routing
+    assert_error(repo.get(BUILDS, params={"key": key}), 400, context=context)
+    assert_error(repo.delete(BUILDS, params={"key": key}), 400, context=context)
     assert count() == 1
 
 

@@ -108,6 +108,6 @@ def _basic(value: str) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError):
         raise bad_credentials() from None
     username, sep, password = decoded.partition(":")
-    if not sep:
+    if not sep or "\x00" in decoded:  # no such user can exist; PostgreSQL would fail on the lookup
         raise bad_credentials()
     return username, password

@@ -129,7 +129,8 @@ async def self_or_admin(principal: Caller, userSlug: Annotated[str, Path()]) -> 
     """The named user themself, or an administrator (personal tokens, as in Bitbucket)."""
     if principal.anonymous:
         raise unauthorized(True)
-    if principal.slug != userSlug and principal.global_level < perms.GLOBAL_ADMIN:
+    # A token may not manage tokens: it could mint one with more rights than its own cap.
+    if principal.via_token or (principal.slug != userSlug and principal.global_level < perms.GLOBAL_ADMIN):
         raise unauthorized(False)
     return principal
 

@@ -19,7 +19,7 @@ from cairn.auth.principal import Principal
 from cairn.errors import (DUPLICATE_USER, NO_SUCH_ENTITY, NO_SUCH_USER, bad_request, conflict, not_found,
                           unauthorized)
 
-_USER_NAME = re.compile(r"^[^\s/\\]{1,255}$")
+_USER_NAME = re.compile(r"^[^\s/\\]{1,255}\Z")  # \Z, not $: no trailing newline
 
 
 def now_ms() -> int:

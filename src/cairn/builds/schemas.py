@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, StrictInt, field_validator
+from pydantic import AliasChoices, BeforeValidator, Field, StrictInt, field_validator
 
 from cairn.builds.states import BuildState
 from cairn.kit.schema import Schema, Text, TextOrInteger
@@ -13,22 +13,11 @@ INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store U+0000 in text; refuse it on both databases rather than fail with a 500.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 def _not_boolean(value):
     # Jackson does not read true/false as a number; pydantic would read them as 1/0.
     if isinstance(value, bool):
         raise ValueError("must be an integer")
     return value
-
-
-def BuildText(max_length: int, *, required: bool = False):
-    return Annotated[Text(max_length, required=required), AfterValidator(_no_nul)]
 
 
 # The counters are int32 and the times int64 on the wire (and in the database): larger is a 400, not a 500.
@@ -47,16 +36,16 @@ class TestResults(Schema):
 class BuildStatusSetRequest(Schema):
     """RestBuildStatusSetRequest: the repository-scoped POST."""
 
-    key: BuildText(255, required=True)
+    key: Text(255, required=True)
     state: BuildState
-    url: BuildText(450, required=True)
-    build_number: Annotated[TextOrInteger(255), AfterValidator(_no_nul)] | None = None
-    name: BuildText(255) | None = None
+    url: Text(450, required=True)
+    build_number: TextOrInteger(255) | None = None
+    name: Text(255) | None = None
     # No limit in the OpenAPI file; 4000 is cairn's guard against unbounded text.
-    description: BuildText(4000) | None = None
+    description: Text(4000) | None = None
     duration: Millis | None = None
-    parent: BuildText(1024) | None = None
-    ref: BuildText(1024) | None = None
+    parent: Text(1024) | None = None
+    ref: Text(1024) | None = None
     test_results: TestResults | None = None
     last_updated: Millis | None = _LAST_UPDATED
 
@@ -71,11 +60,11 @@ class BuildStatusSetRequest(Schema):
 class LegacyBuildStatusRequest(Schema):
     """The legacy POST: state, key and url required; every field at most 255 characters except url (450)."""
 
-    key: BuildText(255, required=True)
+    key: Text(255, required=True)
     state: BuildState
-    url: BuildText(450, required=True)
-    name: BuildText(255) | None = None
-    description: BuildText(255) | None = None
+    url: Text(450, required=True)
+    name: Text(255) | None = None
+    description: Text(255) | None = None
     last_updated: Millis | None = _LAST_UPDATED
 
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Path
 
 from cairn.errors import bad_request
 
-_SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
+_SHA1 = re.compile(r"^[0-9a-fA-F]{40}\Z")  # \Z: "$" would let a trailing newline through
 
 
 def parse_commit_id(value: str, context: str = "commitId") -> str:
@@ -24,7 +24,7 @@ def parse_commit_id(value: str, context: str = "commitId") -> str:
 
 # Documented, not enforced by FastAPI: parse_commit_id answers a bad id with cairn's own 400 message.
 _DOC = Path(description="Full 40-hex SHA-1 of the commit (upper case accepted)",
-            json_schema_extra={"pattern": _SHA1.pattern})
+            json_schema_extra={"pattern": "^[0-9a-fA-F]{40}$"})
 
 
 async def commit_id(commitId: Annotated[str, _DOC]) -> str:  # noqa: N803 (async: a plain def runs in a thread)

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 
 class Schema(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
-    def wire(self) -> dict:
-        """The JSON body: camelCase, absent values omitted (Bitbucket omits nulls in entities)."""
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+def no_nul(value: str) -> str:
+    # PostgreSQL cannot store U+0000 in text; refuse it on both databases rather than fail with a 500.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# A string whose rules a service checks; only NUL is refused here.
+Plain = Annotated[str, AfterValidator(no_nul)]
 
 
 def _string_or_integer(value):
@@ -34,12 +41,13 @@ def _not_blank(value):
 def Text(max_length: int, *, required: bool = False):
     """A string field of at most max_length characters; required ones must not be blank."""
     if required:
-        return Annotated[str, StringConstraints(max_length=max_length), BeforeValidator(_not_blank)]
-    return Annotated[str, StringConstraints(max_length=max_length)]
+        return Annotated[str, StringConstraints(max_length=max_length), BeforeValidator(_not_blank),
+                         AfterValidator(no_nul)]
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(no_nul)]
 
 
 def TextOrInteger(max_length: int):
     # Documented as what it takes (string or integer), not as the string it becomes.
     accepted = {"anyOf": [{"type": "string", "maxLength": max_length}, {"type": "integer"}]}
     return Annotated[str, StringConstraints(max_length=max_length), BeforeValidator(_string_or_integer),
-                     WithJsonSchema(accepted, mode="validation")]
+                     AfterValidator(no_nul), WithJsonSchema(accepted, mode="validation")]

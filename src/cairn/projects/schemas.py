@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from pydantic import StrictBool
 
-from cairn.kit.schema import Schema, Text
+from cairn.kit.schema import Plain, Schema, Text
 
 
 class ProjectCreate(Schema):
-    key: str | None = None
-    name: str | None = None
+    key: Plain | None = None
+    name: Plain | None = None
     description: Text(4000) | None = None
     public: StrictBool | None = None
 
 
 class ProjectUpdate(Schema):
-    key: str | None = None
-    name: str | None = None
+    key: Plain | None = None
+    name: Plain | None = None
     description: Text(4000) | None = None
     public: StrictBool | None = None
 
 
 class RepositoryCreate(Schema):
-    name: str | None = None
-    scm_id: str | None = None
+    name: Plain | None = None
+    scm_id: Plain | None = None
     description: Text(4000) | None = None
     public: StrictBool | None = None
     forkable: StrictBool | None = None

@@ -17,8 +17,8 @@ from cairn.kit.entities import ProjectRef, RepositoryRef
 from cairn.projects import store
 from cairn.projects.schemas import ProjectCreate, ProjectUpdate, RepositoryCreate, RepositoryUpdate
 
-_PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*$")
+_PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")  # \Z, not $: no trailing newline
+_REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*\Z")
 # Bitbucket's messages, verbatim (no closing period).
 KEY_RULE = ("Project keys must start with a letter and may only consist of ASCII letters, numbers and "
             "underscores (A-Z, a-z, 0-9, _)")
@@ -117,7 +117,11 @@ def _repository_name(name: str | None) -> str:
 def _default_branch(value: str | None, fallback: str) -> str:
     if not value:
         return fallback
-    return value if value.startswith("refs/") else f"refs/heads/{value}"
+    ref = value if value.startswith("refs/") else f"refs/heads/{value}"
+    if len(ref) > 1024:
+        raise bad_request("The default branch is limited to 1024 characters (as refs/heads/...).",
+                          "defaultBranch")
+    return ref
 
 
 async def create_repository(conn: AsyncConnection, project: ProjectRef, body: RepositoryCreate) -> RepositoryRef:

@@ -1,0 +1,70 @@
+"""Odd but possible input: never a 500, never stored wrongly."""
+
+import pytest
+
+from tests.fixtures.api import SHA, assert_error
+
+BUILDS = f"/rest/api/latest/projects/PRJ/repos/repo/commits/{SHA}/builds"
+
+
+@pytest.fixture
+def repo(api):
+    api.project()
+    api.repo()
+    return api
+
+
+def test_a_trailing_newline_is_not_part_of_a_valid_commit_key_or_name(repo):
+    assert_error(repo.post(f"/rest/api/latest/projects/PRJ/repos/repo/commits/{SHA}%0A/builds",
+                           json={"key": "K", "state": "SUCCESSFUL", "url": "http://ci"}), 400, context="commitId")
+    assert_error(repo.post("/rest/build-status/latest/commits/stats", json=[SHA + "\n"]), 400)
+    assert_error(repo.post("/rest/api/latest/projects", json={"key": "NL\n", "name": "n"}), 400, context="key")
+    assert_error(repo.post("/rest/api/latest/projects/PRJ/repos", json={"name": "nlrepo\n"}), 400, context="name")
+    r = repo.post("/rest/api/latest/admin/users", params={"name": "carol\n", "password": "p", "displayName": "C",
+                                                          "emailAddress": "c@example.com"})
+    assert_error(r, 400, context="name")
+    assert repo.get(BUILDS).json()["values"] == []
+
+
+@pytest.mark.parametrize("path", [
+    "/rest/api/latest/projects/P%00/repos/repo",
+    "/rest/api/latest/projects/PRJ/repos/re%00po",
+    "/rest/api/latest/projects?name=%00",
+    "/rest/access-tokens/latest/users/a%00b",
+])
+def test_nul_in_the_url_is_a_400(repo, path):
+    assert_error(repo.get(path), 400)
+
+
+def test_nul_in_a_body_is_a_400_and_nothing_is_stored(repo):
+    assert_error(repo.post("/rest/api/latest/projects", json={"key": "NUL", "name": "a\x00b"}), 400, context="name")
+    assert_error(repo.post("/rest/api/latest/projects", json={"key": "NUL", "name": "n", "description": "\x00"}),
+                 400, context="description")
+    assert_error(repo.post(BUILDS, json={"key": "K\x00", "state": "SUCCESSFUL", "url": "http://ci"}), 400,
+                 context="key")
+    assert repo.get("/rest/api/latest/projects/NUL").status_code == 404
+
+
+def test_nul_in_a_basic_username_is_bad_credentials(repo):
+    assert_error(repo.as_user(("a\x00", "p")).get("/status"), 401,
+                 "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException")
+
+
+def test_a_default_branch_too_long_once_qualified_is_a_400(repo):
+    r = repo.post("/rest/api/latest/projects/PRJ/repos", json={"name": "r2", "defaultBranch": "a" * 1020})
+    assert_error(r, 400, context="defaultBranch")
+    assert repo.get("/rest/api/latest/projects/PRJ/repos/r2").status_code == 404
+
+
+def test_a_token_cannot_mint_a_token_or_manage_its_owners_tokens(repo):
+    bob = repo.user("bob")
+    capped = repo.token(bob, ["REPO_READ"])
+    as_token = repo.as_user(None)
+    headers = {"Authorization": f"Bearer {capped['token']}"}
+    r = as_token.put("/rest/access-tokens/latest/users/bob", json={"name": "t2", "permissions": ["PROJECT_ADMIN"]},
+                     headers=headers)
+    assert_error(r, 401, "com.atlassian.bitbucket.AuthorisationException")
+    assert_error(as_token.get("/rest/access-tokens/latest/users/bob", headers=headers), 401)
+    assert_error(as_token.delete(f"/rest/access-tokens/latest/users/bob/{capped['id']}", headers=headers), 401)
+    assert [t["name"] for t in repo.as_user(bob).get("/rest/access-tokens/latest/users/bob").json()["values"]] \
+        == ["ci"]
