@@ -13,7 +13,6 @@ from fastapi.routing import APIRoute
 
 from cairn import __version__
 from cairn.api import allowed_methods, declared_permissions, include_routes
-from cairn.openapi import OPENAPI_PATH, install_openapi
 from cairn.auth import service as users
 from cairn.auth import store as auth_store
 from cairn.auth.credentials import Authenticator
@@ -23,9 +22,15 @@ from cairn.config import Settings
 from cairn.db import migrate
 from cairn.db.engine import create_engine
 from cairn.db.uow import unit_of_work
-from cairn.errors import (CairnError, error_response, install_error_handlers, unauthorized,
-                          validation_error_response)
+from cairn.errors import (
+    CairnError,
+    error_response,
+    install_error_handlers,
+    unauthorized,
+    validation_error_response,
+)
 from cairn.kit.json import JSONResponse
+from cairn.openapi import OPENAPI_PATH, install_openapi
 
 
 async def bootstrap_admin(app: FastAPI) -> None:
@@ -110,7 +115,7 @@ class _Leniency:
 
 
 # Permissions an anonymous caller can hold (read access to public projects and repositories).
-_ANONYMOUS_MAY = frozenset({"PUBLIC", "PROJECT_VIEW", "PROJECT_READ", "REPO_READ"})
+_ANONYMOUS_MAY = frozenset({"PUBLIC", "PROJECT_VIEW", "REPO_READ"})
 
 
 def install_sign_in_before_body(app: FastAPI) -> None:

@@ -20,6 +20,7 @@ from cairn.auth import store
 from cairn.auth.passwords import verify_password
 from cairn.auth.principal import ANONYMOUS, Principal
 from cairn.errors import bad_credentials
+from cairn.kit.clock import now_ms
 
 _MAX_ENTRIES = 10_000
 
@@ -33,10 +34,6 @@ class _Entry:
     principal: Principal
     fingerprint: tuple
     checked_at: float
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _principal(row, token=None) -> Principal:
@@ -97,7 +94,7 @@ class Authenticator:
 def _check_token(row, username: str | None):
     if row is None or not row.active or (username is not None and row.name != username):
         raise bad_credentials()
-    if row.expires_date is not None and row.expires_date <= _now_ms():
+    if row.expires_date is not None and row.expires_date <= now_ms():
         raise bad_credentials()
     return _principal(row, row), ("token", row.token_id, row.global_grant)
 

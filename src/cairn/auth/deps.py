@@ -147,7 +147,6 @@ RepoRead = Annotated[RepositoryAccess, Depends(_repository("REPO_READ", perms.RE
 # Writes that need only read access still need a signed-in user ("the authenticated user must have REPO_READ").
 RepoReadSignedIn = Annotated[RepositoryAccess, Depends(_repository("REPO_READ_SIGNED_IN", perms.READ,
                                                                    signed_in=True))]
-RepoWrite = Annotated[RepositoryAccess, Depends(_repository("REPO_WRITE", perms.WRITE))]
 RepoAdmin = Annotated[RepositoryAccess, Depends(_repository("REPO_ADMIN", perms.ADMIN))]
 # For deletes that answer 204 when the repository is absent (or invisible to the caller).
 RepoAdminIfExists = Annotated[RepositoryAccess | None, Depends(_repository("REPO_ADMIN", perms.ADMIN, True))]

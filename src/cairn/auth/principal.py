@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cairn.auth.permissions import GLOBAL_ADMIN, LICENSED_USER, NONE, PROJECT_CREATE
+from cairn.auth.permissions import LICENSED_USER, NONE, PROJECT_CREATE
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,6 @@ class Principal:
             return None
         return max(self.token_project_cap, self.token_repository_cap)
 
-    @property
-    def is_admin(self) -> bool:
-        return self.global_level >= GLOBAL_ADMIN
 
 
 ANONYMOUS = Principal()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -16,14 +15,18 @@ from cairn.auth import store
 from cairn.auth.credentials import token_hash
 from cairn.auth.passwords import hash_password
 from cairn.auth.principal import Principal
-from cairn.errors import (DUPLICATE_USER, NO_SUCH_ENTITY, NO_SUCH_USER, bad_request, conflict, not_found,
-                          unauthorized)
+from cairn.errors import (
+    DUPLICATE_USER,
+    NO_SUCH_ENTITY,
+    NO_SUCH_USER,
+    bad_request,
+    conflict,
+    not_found,
+    unauthorized,
+)
+from cairn.kit.clock import now_ms
 
 _USER_NAME = re.compile(r"^[^\s/\\]{1,255}\Z")  # \Z, not $: no trailing newline
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def user_slug(name: str) -> str:
@@ -101,13 +104,6 @@ async def delete_user(conn: AsyncConnection, caller: Principal, name: str | None
         raise unauthorized(False)
     await store.delete_user(conn, row.id)
     return row
-
-
-async def set_password(conn: AsyncConnection, hasher: PasswordHasher, name: str, password: str) -> None:
-    row = await require_user(conn, name)
-    if not password:
-        raise bad_request("A password is required.", "password")
-    await store.set_password_hash(conn, row.id, await hash_password(hasher, password))
 
 
 async def list_global_permissions(conn: AsyncConnection, start: int, limit: int):

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, and_, delete, exists, false, func, literal, or_, select, true, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import permissions as perms
 from cairn.auth.principal import Principal
 from cairn.kit.entities import ProjectRef, RepositoryRef
-from cairn.models import (access_tokens, global_permissions, project_permissions, projects, repositories,
-                          repository_permissions, users)
+from cairn.models import (
+    access_tokens,
+    global_permissions,
+    project_permissions,
+    projects,
+    repositories,
+    repository_permissions,
+    users,
+)
 
 _GLOBAL = (select(global_permissions.c.permission)
            .where(global_permissions.c.user_id == users.c.id).scalar_subquery())
@@ -61,10 +80,6 @@ async def list_users(conn: AsyncConnection, filter_text: str | None, start: int,
 
 async def delete_user(conn: AsyncConnection, user_id: int) -> None:
     await conn.execute(delete(users).where(users.c.id == user_id))
-
-
-async def set_password_hash(conn: AsyncConnection, user_id: int, password_hash: str) -> None:
-    await conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
 
 async def set_global_permission(conn: AsyncConnection, user_id: int, level: int | None) -> None:
@@ -161,14 +176,14 @@ async def sees_a_repository(conn: AsyncConnection, user_id: int | None, project_
 
     Asked only when the caller cannot read the repository they named, so the hot path stays one query.
     """
-    uid = literal(user_id) if user_id is not None else literal(None)
+    uid = literal(user_id)
     stmt = select(_sees_a_repository(uid)).select_from(projects).where(projects.c.id == project_id)
     return bool((await conn.execute(stmt)).scalar())
 
 
 async def project_access(conn: AsyncConnection, user_id: int | None, project_key: str):
     """The project and the caller's grant on it, and whether they hold any grant on one of its repositories."""
-    uid = literal(user_id) if user_id is not None else literal(None)
+    uid = literal(user_id)
     stmt = select(*_PROJECT_COLUMNS,
                   _grant(project_permissions, project_permissions.c.project_id, projects.c.id, uid)
                   .label("project_grant"),

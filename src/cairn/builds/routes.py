@@ -8,7 +8,12 @@ from fastapi import APIRouter, Body, Query, Response
 
 from cairn.auth.deps import RepoAdmin, RepoRead, RepoReadSignedIn, SignedIn
 from cairn.builds import service
-from cairn.builds.schemas import BuildStats, BuildStatus, BuildStatusSetRequest, LegacyBuildStatusRequest
+from cairn.builds.schemas import (
+    BuildStats,
+    BuildStatus,
+    BuildStatusSetRequest,
+    LegacyBuildStatusRequest,
+)
 from cairn.db.uow import Conn
 from cairn.kit.commits import CommitId
 from cairn.kit.paging import Page, Paging, page

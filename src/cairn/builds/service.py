@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth.principal import Principal
 from cairn.builds import store
-from cairn.builds.schemas import BuildStatusSetRequest, LegacyBuildStatusRequest, status_json
+from cairn.builds.schemas import (
+    BuildStatusSetRequest,
+    LegacyBuildStatusRequest,
+    status_json,
+)
 from cairn.builds.states import build_stats, parse_order
 from cairn.errors import bad_request, not_found
+from cairn.kit.clock import now_ms
 from cairn.kit.commits import parse_commit_id
 
 MAX_STATS_COMMITS = 1000  # cairn's guard on the many-commits stats body
 
 
 def _row_values(repository_id: int | None, commit_id: str, body) -> dict:
-    now = int(time.time() * 1000)
+    now = now_ms()
     updated = body.last_updated if body.last_updated is not None else now
     tests = getattr(body, "test_results", None)
     return {

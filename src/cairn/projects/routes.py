@@ -7,62 +7,67 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from cairn.auth import schemas as user_schemas
-from cairn.auth.deps import (Anyone, ProjectAdmin, ProjectCreator, ProjectView, RepoAdmin, RepoAdminIfExists,
-                             RepoRead)
+from cairn.auth.deps import (
+    Anyone,
+    ProjectAdmin,
+    ProjectCreator,
+    ProjectView,
+    RepoAdmin,
+    RepoAdminIfExists,
+    RepoRead,
+)
 from cairn.auth.schemas import PermittedUser
 from cairn.db.uow import Conn
 from cairn.kit.entities import Project, Repository, project_json, repository_json
 from cairn.kit.json import JSONResponse
 from cairn.kit.paging import Page, Paging, page
+from cairn.kit.routing import base_url, documented
 from cairn.projects import service
-from cairn.projects.schemas import ProjectCreate, ProjectUpdate, RepositoryCreate, RepositoryUpdate
+from cairn.projects.schemas import (
+    ProjectCreate,
+    ProjectUpdate,
+    RepositoryCreate,
+    RepositoryUpdate,
+)
 
 router = APIRouter(tags=["Projects and repositories"])
 
 NameQuery = Annotated[list[str], Query(alias="name")]
 
 
-def _base(request: Request) -> str:
-    return request.app.state.settings.public_base_url
-
-
 # Response shapes are documented with `responses=` (not response_model, which would re-validate every body).
-def _body(model, description: str) -> dict:
-    return {"model": model, "description": description}
-
-
 def _conflict(description: str) -> dict:
     return {"description": description}  # the error body is added by cairn.openapi.openapi_document
 
 
 @router.post("/projects", status_code=201, responses={
-    201: _body(Project, "The new project"), 409: _conflict("The project key or name is already in use")})
+    201: documented(Project, "The new project"), 409: _conflict("The project key or name is already in use")})
 async def create_project(request: Request, conn: Conn, caller: ProjectCreator, body: ProjectCreate):
-    return project_json(await service.create_project(conn, caller, body), _base(request))
+    return project_json(await service.create_project(conn, caller, body), base_url(request))
 
 
-@router.get("/projects", responses={200: _body(Page[Project], "A page of projects")})
+@router.get("/projects", responses={200: documented(Page[Project], "A page of projects")})
 async def list_projects(request: Request, conn: Conn, caller: Anyone, paging: Paging,
                         name: Annotated[str | None, Query()] = None,
                         permission: Annotated[str | None, Query()] = None):
     rows = await service.list_projects(conn, caller, name, permission, paging.start, paging.limit + 1)
-    return page([project_json(p, _base(request)) for p in rows], paging)
+    return page([project_json(p, base_url(request)) for p in rows], paging)
 
 
-@router.get("/projects/{projectKey}", responses={200: _body(Project, "The project")})
+@router.get("/projects/{projectKey}", responses={200: documented(Project, "The project")})
 async def get_project(request: Request, access: ProjectView):
-    return project_json(access.project, _base(request))
+    return project_json(access.project, base_url(request))
 
 
 @router.put("/projects/{projectKey}", responses={
-    200: _body(Project, "The updated project; its key was not changed"),
-    201: _body(Project, "The updated project; its key was changed"),
+    200: documented(Project, "The updated project; its key was not changed"),
+    201: documented(Project, "The updated project; its key was changed"),
     409: _conflict("The new project key or name is already in use")})
 async def update_project(request: Request, conn: Conn, access: ProjectAdmin, body: ProjectUpdate):
     project = await service.update_project(conn, access.project, body)
     # Bitbucket answers 201 when the key changed (the project moved), 200 otherwise.
     status = 201 if project.key != access.project.key else 200
-    return JSONResponse(project_json(project, _base(request)), status_code=status)
+    return JSONResponse(project_json(project, base_url(request)), status_code=status)
 
 
 @router.delete("/projects/{projectKey}", status_code=204, response_class=Response, responses={
@@ -72,32 +77,32 @@ async def delete_project(conn: Conn, access: ProjectAdmin):
 
 
 @router.post("/projects/{projectKey}/repos", status_code=201, responses={
-    201: _body(Repository, "The new repository"),
+    201: documented(Repository, "The new repository"),
     409: _conflict("A repository with the same slug already exists in the project")})
 async def create_repository(request: Request, conn: Conn, access: ProjectAdmin, body: RepositoryCreate):
-    return repository_json(await service.create_repository(conn, access.project, body), _base(request))
+    return repository_json(await service.create_repository(conn, access.project, body), base_url(request))
 
 
 @router.get("/projects/{projectKey}/repos",
-            responses={200: _body(Page[Repository], "A page of the project's repositories")})
+            responses={200: documented(Page[Repository], "A page of the project's repositories")})
 async def list_repositories(request: Request, conn: Conn, access: ProjectView, paging: Paging):
     rows = await service.list_repositories(conn, access.principal, access.project, paging.start,
                                             paging.limit + 1)
-    return page([repository_json(r, _base(request)) for r in rows], paging)
+    return page([repository_json(r, base_url(request)) for r in rows], paging)
 
 
 @router.get("/projects/{projectKey}/repos/{repositorySlug}",
-            responses={200: _body(Repository, "The repository")})
+            responses={200: documented(Repository, "The repository")})
 async def get_repository(request: Request, access: RepoRead):
-    return repository_json(access.repository, _base(request))
+    return repository_json(access.repository, base_url(request))
 
 
 # The OpenAPI file (and Bitbucket) answer 201 to a repository update.
 @router.put("/projects/{projectKey}/repos/{repositorySlug}", status_code=201, responses={
-    201: _body(Repository, "The updated repository"),
+    201: documented(Repository, "The updated repository"),
     409: _conflict("A repository with the new name's slug already exists in the project")})
 async def update_repository(request: Request, conn: Conn, access: RepoAdmin, body: RepositoryUpdate):
-    return repository_json(await service.update_repository(conn, access.repository, body), _base(request))
+    return repository_json(await service.update_repository(conn, access.repository, body), base_url(request))
 
 
 # status_code only names the documented success (the handler sets 202 or 204 itself).
@@ -113,10 +118,10 @@ async def delete_repository(conn: Conn, access: RepoAdminIfExists):
 
 
 @router.get("/projects/{projectKey}/permissions/users",
-            responses={200: _body(Page[PermittedUser], "A page of users with a project permission")})
+            responses={200: documented(Page[PermittedUser], "A page of users with a project permission")})
 async def list_project_grants(request: Request, conn: Conn, access: ProjectAdmin, paging: Paging):
     rows = await service.list_grants(conn, "project", access.project.id, paging.start, paging.limit + 1)
-    return page(_permitted(rows, "PROJECT", _base(request)), paging)
+    return page(_permitted(rows, "PROJECT", base_url(request)), paging)
 
 
 @router.put("/projects/{projectKey}/permissions/users", status_code=204, response_class=Response)
@@ -131,10 +136,10 @@ async def revoke_project(conn: Conn, access: ProjectAdmin, name: Annotated[str |
 
 
 @router.get("/projects/{projectKey}/repos/{repositorySlug}/permissions/users",
-            responses={200: _body(Page[PermittedUser], "A page of users with a repository permission")})
+            responses={200: documented(Page[PermittedUser], "A page of users with a repository permission")})
 async def list_repository_grants(request: Request, conn: Conn, access: RepoAdmin, paging: Paging):
     rows = await service.list_grants(conn, "repository", access.repository.id, paging.start, paging.limit + 1)
-    return page(_permitted(rows, "REPO", _base(request)), paging)
+    return page(_permitted(rows, "REPO", base_url(request)), paging)
 
 
 @router.put("/projects/{projectKey}/repos/{repositorySlug}/permissions/users", status_code=204,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,10 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cairn.auth import permissions as perms
 from cairn.auth import service as users
 from cairn.auth.principal import Principal
-from cairn.errors import (DUPLICATE_PROJECT, DUPLICATE_REPOSITORY, bad_request, conflict)
+from cairn.errors import DUPLICATE_PROJECT, DUPLICATE_REPOSITORY, bad_request, conflict
+from cairn.kit.clock import now_ms
 from cairn.kit.entities import ProjectRef, RepositoryRef
 from cairn.projects import store
-from cairn.projects.schemas import ProjectCreate, ProjectUpdate, RepositoryCreate, RepositoryUpdate
+from cairn.projects.schemas import (
+    ProjectCreate,
+    ProjectUpdate,
+    RepositoryCreate,
+    RepositoryUpdate,
+)
 
 _PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")  # \Z, not $: no trailing newline
 _REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]*\Z")
@@ -24,10 +29,6 @@ KEY_RULE = ("Project keys must start with a letter and may only consist of ASCII
             "underscores (A-Z, a-z, 0-9, _)")
 NAME_RULE = ("Repository names are limited to 128 characters. They must start with a letter or number and may "
              "contain spaces, hyphens, underscores and periods")
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
 
 
 def _project_key(key: str | None) -> str:
@@ -59,7 +60,7 @@ async def create_project(conn: AsyncConnection, creator: Principal, body: Projec
     await _check_project_free(conn, key, name)
     try:
         project_id = await store.insert_project(conn, key=key, name=name, description=body.description or None,
-                                                public=bool(body.public), created_date=_now())
+                                                public=bool(body.public), created_date=now_ms())
     except IntegrityError:  # a concurrent request took the key or name after the check
         raise conflict(f"Project key {key} or name {name} is already in use.", DUPLICATE_PROJECT) from None
     if creator.user_id:  # not the CLI operator (id 0)
@@ -137,7 +138,7 @@ async def create_repository(conn: AsyncConnection, project: ProjectRef, body: Re
             conn, project_id=project.id, slug=slug, name=name, description=body.description or None,
             public=bool(body.public), forkable=True if body.forkable is None else body.forkable,
             default_branch=_default_branch(body.default_branch, "refs/heads/main"),  # decision D11
-            hierarchy_id=secrets.token_hex(10), created_date=_now())
+            hierarchy_id=secrets.token_hex(10), created_date=now_ms())
     except IntegrityError:  # a concurrent request took the slug after the check
         raise conflict(f"This repository URL is already taken by '{name}' in '{project.name}'",
                        DUPLICATE_REPOSITORY) from None

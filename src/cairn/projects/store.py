@@ -9,7 +9,13 @@ from cairn.auth import store as auth_store
 from cairn.auth.principal import Principal
 from cairn.db.dialect import upsert
 from cairn.kit.entities import ProjectRef
-from cairn.models import project_permissions, projects, repositories, repository_permissions, users
+from cairn.models import (
+    project_permissions,
+    projects,
+    repositories,
+    repository_permissions,
+    users,
+)
 
 
 async def project_taken(conn: AsyncConnection, key: str, name: str, except_id: int | None = None):
