@@ -68,3 +68,16 @@ def test_a_token_cannot_mint_a_token_or_manage_its_owners_tokens(repo):
     assert_error(as_token.delete(f"/rest/access-tokens/latest/users/bob/{capped['id']}", headers=headers), 401)
     assert [t["name"] for t in repo.as_user(bob).get("/rest/access-tokens/latest/users/bob").json()["values"]] \
         == ["ci"]
+
+
+def test_anonymous_in_a_public_project_gets_404_for_a_missing_repository(api):
+    api.project(public=True)
+    api.repo()
+    anonymous = api.as_user(None)
+    assert anonymous.get("/rest/api/latest/projects/PRJ/repos/repo").status_code == 200
+    assert_error(anonymous.get("/rest/api/latest/projects/PRJ/repos/nope"), 404,
+                 "com.atlassian.bitbucket.repository.NoSuchRepositoryException")
+    # Deleting still needs a signed-in administrator, whether or not the repository exists.
+    assert_error(anonymous.delete("/rest/api/latest/projects/PRJ/repos/nope"), 401)
+    assert_error(anonymous.delete("/rest/api/latest/projects/PRJ/repos/repo"), 401)
+    assert api.get("/rest/api/latest/projects/PRJ/repos/repo").status_code == 200

@@ -110,7 +110,9 @@ def _repository(permission: str, level: int, missing_ok: bool = False, signed_in
         if have < perms.READ:
             # A repository the caller cannot read does not exist for them (as in Bitbucket); nor does a
             # project they cannot see.
-            if principal.anonymous:
+            # Anonymous callers are asked to sign in, except where the public may read the whole project:
+            # there a repository that is not found is simply absent.
+            if principal.anonymous and (project is None or not project.public or missing_ok):
                 raise unauthorized(True)
             if project is None or not (_project_readable(principal, project, row)
                                        or await store.sees_a_repository(conn, principal.user_id, project.id)):
