@@ -71,3 +71,11 @@ def db(backend):
         async with backend.app.state.engine.connect() as conn:
             return (await conn.execute(text(sql), params or {})).all()
     return lambda sql, params=None: backend.portal.call(run, sql, params)
+
+
+@pytest.fixture
+def repo(api) -> Api:
+    """`api` with project PRJ and repository PRJ/repo created (signed in as the administrator)."""
+    api.project()
+    api.repo()
+    return api

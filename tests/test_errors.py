@@ -3,17 +3,7 @@
 import pytest
 
 from cairn.errors import _validation_message
-from tests.fixtures.api import SHA, assert_error
-
-BUILDS = f"/rest/api/latest/projects/PRJ/repos/repo/commits/{SHA}/builds"
-
-
-@pytest.fixture
-def repo(api):
-    api.project()
-    api.repo()
-    return api
-
+from tests.fixtures.api import BUILDS, SHA, assert_error
 
 def _stored(api, key="K"):
     return api.get(BUILDS, params={"key": key}).status_code == 200

@@ -2,17 +2,7 @@
 
 import pytest
 
-from tests.fixtures.api import SHA, assert_error
-
-BUILDS = f"/rest/api/latest/projects/PRJ/repos/repo/commits/{SHA}/builds"
-
-
-@pytest.fixture
-def repo(api):
-    api.project()
-    api.repo()
-    return api
-
+from tests.fixtures.api import BUILDS, SHA, assert_error
 
 def test_a_trailing_newline_is_not_part_of_a_valid_commit_key_or_name(repo):
     assert_error(repo.post(f"/rest/api/latest/projects/PRJ/repos/repo/commits/{SHA}%0A/builds",

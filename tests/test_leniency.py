@@ -4,17 +4,9 @@ import json
 
 import pytest
 
-from tests.fixtures.api import SHA, assert_error
+from tests.fixtures.api import BUILDS, SHA, assert_error
 
-BUILDS = f"/rest/api/latest/projects/PRJ/repos/repo/commits/{SHA}/builds"
 STATUS = {"key": "K", "state": "SUCCESSFUL", "url": "http://ci/1"}
-
-
-@pytest.fixture
-def repo(api):
-    api.project()
-    api.repo()
-    return api
 
 
 def test_unknown_json_members_are_ignored(repo):

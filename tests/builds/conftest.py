@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.api import SHA
+from tests.fixtures.api import BUILDS, SHA  # noqa: F401 - BUILDS is imported from here by the tests
 
-BUILDS = f"/rest/api/latest/projects/PRJ/repos/repo/commits/{SHA}/builds"
 LEGACY = "/rest/build-status/latest/commits"
 
 
@@ -16,14 +15,6 @@ def builds_url(sha: str = SHA, repo: str = "repo", project: str = "PRJ", version
 
 def status(key: str = "K", state: str = "SUCCESSFUL", **extra) -> dict:
     return {"key": key, "state": state, "url": f"https://ci.example/{key}", **extra}
-
-
-@pytest.fixture
-def repo(api):
-    """`api` with project PRJ and repository PRJ/repo created (signed in as the administrator)."""
-    api.project()
-    api.repo()
-    return api
 
 
 @pytest.fixture
