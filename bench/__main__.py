@@ -417,8 +417,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="an administrative PostgreSQL URL; a fresh database is created (and dropped) per server")
     p.add_argument("--cairn-command", metavar="CMD",
                    help="how to start cairn (default: the venv's `cairn`); e.g. another checkout's venv/bin/cairn")
-    p.add_argument("--sqlite-write-lock", action="store_true",
-                   help="baseline queues SQLite writers on an asyncio.Lock (use when cairn does the same)")
+    p.add_argument("--sqlite-write-lock", action=argparse.BooleanOptionalAction, default=True,
+                   help="baseline queues SQLite writers on an asyncio.Lock, as cairn's db/uow.py does (default on)")
     p.add_argument("--json", type=Path, help="also write the results here as JSON")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="after the measured runs, one extra cairn run under py-spy per scenario (not counted); "

@@ -23,8 +23,8 @@ import os
 import time
 
 POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "10"))
-# Off by default (cairn does not do it today): queue SQLite writers on an asyncio.Lock instead of letting
-# them contend in SQLite's sleeping busy handler. `python -m bench --sqlite-write-lock` turns it on.
+# As cairn's db/uow.py does: queue SQLite writers on an asyncio.Lock instead of letting them contend in
+# SQLite's sleeping busy handler (on by default; `python -m bench --no-sqlite-write-lock` turns it off).
 SQLITE_WRITE_LOCK = os.environ.get("BENCH_SQLITE_WRITE_LOCK") == "1"
 REPOSITORY_ID = 1  # the one repository every POST writes to (cairn resolves PRJ/repo to its id)
 
