@@ -21,6 +21,8 @@ class Settings:
     # "default" (argon2id, RFC 9106 low-memory profile) or "cheapest" (tests only).
     argon2_profile: str = "default"
     db_pool_size: int = field(default=10)
+    # Bitbucket's default cap on the annotations one Code Insights report holds.
+    insights_max_annotations: int = 1000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -34,6 +36,8 @@ class Settings:
                 values[name] = env[key]
         if env.get("CAIRN_AUTH_CACHE_SECONDS"):
             values["auth_cache_seconds"] = float(env["CAIRN_AUTH_CACHE_SECONDS"])
+        if env.get("CAIRN_INSIGHTS_MAX_ANNOTATIONS"):
+            values["insights_max_annotations"] = int(env["CAIRN_INSIGHTS_MAX_ANNOTATIONS"])
         if env.get("CAIRN_DB_POOL_SIZE"):
             values["db_pool_size"] = int(env["CAIRN_DB_POOL_SIZE"])
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -58,3 +59,24 @@ def TextOrInteger(max_length: int):
     accepted = {"anyOf": [{"type": "string", "maxLength": max_length}, {"type": "integer"}]}
     return Annotated[str, StringConstraints(max_length=max_length), BeforeValidator(_string_or_integer),
                      AfterValidator(no_nul), WithJsonSchema(accepted, mode="validation")]
+
+
+def is_web_url(value, max_length: int) -> bool:
+    """An absolute http(s) URL with a host and no whitespace, of at most max_length characters."""
+    if not isinstance(value, str) or not value or len(value) > max_length or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
+
+
+def WebUrl(max_length: int):
+    """A link field: a valid http or https URL, stored exactly as given (never normalised)."""
+    def check(value: str) -> str:
+        if not is_web_url(value, max_length):
+            raise ValueError(f"must be a valid http or https URL of at most {max_length} characters")
+        return value
+    return Annotated[str, AfterValidator(check), WithJsonSchema({"type": "string", "format": "uri",
+                                                                 "maxLength": max_length})]

@@ -1,0 +1,1 @@
+"""Code Insights: reports and their annotations on a commit."""

@@ -1,0 +1,174 @@
+"""Code Insights: reports and their annotations, with Bitbucket's creator rules and the annotation cap."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.auth import permissions as perms
+from cairn.auth.deps import RepositoryAccess
+from cairn.errors import AUTHORISATION, NO_SUCH_ENTITY, CairnError, bad_request, not_found, unauthorized
+from cairn.insights import store
+from cairn.insights.schemas import (
+    ANNOTATION_TYPES,
+    SEVERITIES,
+    AnnotationRequest,
+    ReportSetRequest,
+    annotation_json,
+    data_json,
+    report_json,
+)
+from cairn.kit.clock import now_ms
+
+MAX_KEY = 450  # no limit is documented; the same as the title's
+
+
+def _check_key(key: str) -> str:
+    if len(key) > MAX_KEY:
+        raise bad_request(f"The report key must be at most {MAX_KEY} characters.", "key")
+    return key
+
+
+def _not_creator() -> CairnError:
+    return CairnError(401, "Only the user who created this report may change it.", AUTHORISATION)
+
+
+def _no_report(key: str, commit_id: str) -> CairnError:
+    return not_found(f"No report with key '{key}' exists for commit {commit_id}.", NO_SUCH_ENTITY)
+
+
+def _may_delete(access: RepositoryAccess, report) -> bool:
+    """The report's creator (who has REPO_READ, or could not get here), or a repository admin."""
+    return report.user_id == access.principal.user_id or access.level >= perms.ADMIN
+
+
+async def _writable_report(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str):
+    """The report, locked for this transaction, when the caller created it."""
+    report = await store.get_report(conn, access.repository.id, commit_id, key, lock=True)
+    if report is None:
+        raise _no_report(key, commit_id)
+    if report.user_id != access.principal.user_id:
+        raise _not_creator()
+    return report
+
+
+async def put_report(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
+                     body: ReportSetRequest) -> dict:
+    row = await store.put_report(conn, {
+        "repository_id": access.repository.id, "commit_id": commit_id, "key": _check_key(key),
+        "title": body.title, "details": body.details, "result": body.result, "reporter": body.reporter,
+        "link": body.link, "logo_url": body.logo_url, "coverage_provider_key": body.coverage_provider_key,
+        "data": data_json(body.data),
+        "created_date": body.created_date if body.created_date is not None else now_ms(),
+        "user_id": access.principal.user_id,
+    })
+    if row is None:
+        raise _not_creator()
+    return report_json(row)
+
+
+async def get_report(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> dict:
+    row = await store.get_report(conn, repository_id, commit_id, key)
+    if row is None:
+        raise _no_report(key, commit_id)
+    return report_json(row)
+
+
+async def list_reports(conn: AsyncConnection, repository_id: int, commit_id: str, start: int,
+                       limit: int) -> list[dict]:
+    return [report_json(r) for r in await store.list_reports(conn, repository_id, commit_id, start, limit)]
+
+
+async def delete_report(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str) -> None:
+    """Delete the report and its annotations; 204 also when there is none (decision D1)."""
+    report = await store.get_report(conn, access.repository.id, commit_id, key, lock=True)
+    if report is None:
+        return
+    if not _may_delete(access, report):
+        raise unauthorized(False)
+    await store.delete_report(conn, report.id)
+
+
+def _annotation_row(annotation: AnnotationRequest) -> dict:
+    return {"external_id": annotation.external_id, "message": annotation.message,
+            "severity": annotation.severity, "type": annotation.type, "path": annotation.path,
+            "line": annotation.line, "link": annotation.link}
+
+
+def _duplicate(index: int, external_id: str) -> CairnError:
+    return bad_request(f"An annotation with externalId '{external_id}' already exists in this report; "
+                       "external ids are unique within a report.", f"annotations.{index}.externalId")
+
+
+def _over_cap(cap: int) -> CairnError:
+    return bad_request(f"A report can hold at most {cap} annotations; this request would store more, so none "
+                       "of its annotations were stored.", "annotations")
+
+
+async def add_annotations(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
+                          annotations: list[AnnotationRequest], cap: int) -> None:
+    """Store all of them or none: a duplicate external id or passing the cap rejects the whole request."""
+    report = await _writable_report(conn, access, commit_id, key)
+    seen: dict[str, int] = {}
+    for i, annotation in enumerate(annotations):
+        if annotation.external_id is not None:
+            if annotation.external_id in seen:
+                raise _duplicate(i, annotation.external_id)
+            seen[annotation.external_id] = i
+    if len(annotations) > cap:
+        raise _over_cap(cap)
+    if seen:
+        taken = await store.taken_external_ids(conn, report.id, seen)
+        if taken:
+            first = min(taken, key=seen.__getitem__)
+            raise _duplicate(seen[first], first)
+    # The report is locked: no other request can add between this count and the insert.
+    if await store.count_annotations(conn, report.id) + len(annotations) > cap:
+        raise _over_cap(cap)
+    await store.insert_annotations(conn, report.id, [_annotation_row(a) for a in annotations])
+
+
+async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
+                         external_id: str, annotation: AnnotationRequest, cap: int) -> None:
+    """Create or replace the annotation named by `external_id` (the path wins over the body)."""
+    if len(external_id) > 449:
+        raise bad_request("externalId must be shorter than 450 characters.", "externalId")
+    report = await _writable_report(conn, access, commit_id, key)
+    row = {**_annotation_row(annotation), "external_id": external_id}
+    if await store.replace_annotation(conn, report.id, row):
+        return
+    if await store.count_annotations(conn, report.id) + 1 > cap:
+        raise _over_cap(cap)
+    await store.insert_annotations(conn, report.id, [row])
+
+
+async def report_annotations(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> dict:
+    if await store.get_report(conn, repository_id, commit_id, key) is None:
+        raise _no_report(key, commit_id)
+    return await commit_annotations(conn, repository_id, commit_id, {"report_key": [key]})
+
+
+def _check_filter(name: str, values: list[str], allowed: tuple[str, ...]) -> None:
+    for value in values:
+        if value not in allowed:
+            raise bad_request(f"'{value}' is not a valid {name}; use one of {', '.join(allowed)}.", name)
+
+
+async def commit_annotations(conn: AsyncConnection, repository_id: int, commit_id: str,
+                             filters: dict[str, list[str] | None]) -> dict:
+    """{"totalCount", "annotations"} of every report of the commit, narrowed by the given filters."""
+    _check_filter("severity", filters.get("severity") or [], SEVERITIES)
+    _check_filter("type", filters.get("type") or [], ANNOTATION_TYPES)
+    rows = await store.list_annotations(conn, repository_id, commit_id,
+                                        {name: values for name, values in filters.items() if values})
+    return {"totalCount": len(rows), "annotations": [annotation_json(r) for r in rows]}
+
+
+async def delete_annotations(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
+                             external_ids: list[str] | None) -> None:
+    """Delete the given external ids, or every annotation of the report when none are given."""
+    report = await store.get_report(conn, access.repository.id, commit_id, key, lock=True)
+    if report is None:
+        raise _no_report(key, commit_id)
+    if not _may_delete(access, report):
+        raise unauthorized(False)
+    await store.delete_annotations(conn, report.id, external_ids or None)
