@@ -9,31 +9,23 @@ When a test fails, what the server wrote while it ran is attached to the failure
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from atlassian import Bitbucket
 from requests import HTTPError
 
-from tests.fixtures.postgres import PG_URL, create_database, drop_database
+from tests.fixtures.server import ADMIN, Server, _mark_server_output, server  # noqa: F401 - fixtures
 
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-ADMIN = ("admin", "password")  # the credentials the brief's curl runs add: -u admin:password
 JSON_UTF8 = "application/json;charset=UTF-8"  # atlassian-python-api keys its 401 parsing on this exact value
 STATS_KEYS = {"successful", "failed", "inProgress", "cancelled", "unknown"}
-START_TIMEOUT = 60.0  # a cold PostgreSQL migration on a busy two-core machine
 
 # The module page's curl examples for the build endpoints, copied verbatim (its one-line form,
 # with the " \ " line continuations). test_curl_examples_are_the_module_pages pins them to the page.
@@ -50,148 +42,6 @@ EXAMPLE_SHA = "db0dd118fa6ccdf1d593fef00df839dd27702df7"  # the commit in the st
 
 def new_sha() -> str:
     return secrets.token_hex(20)
-
-
-# --------------------------------------------------------------------------------------------
-# The server process
-# --------------------------------------------------------------------------------------------
-
-@dataclass
-class Server:
-    backend: str
-    host: str
-    port: int
-    log_path: Path
-    proc: subprocess.Popen
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size if self.log_path.exists() else 0
-
-    def log_text(self, offset: int = 0) -> str:
-        if not self.log_path.exists():
-            return ""
-        with self.log_path.open("rb") as f:
-            f.seek(offset)
-            return f.read().decode("utf-8", "replace")
-
-
-def _cairn_command() -> str:
-    """The installed console script: next to this interpreter, else on PATH."""
-    beside = Path(sys.executable).parent / "cairn"
-    found = str(beside) if beside.exists() else shutil.which("cairn")
-    if not found:
-        pytest.fail("the `cairn` console script is not installed (pip install -e .)")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent():
-    """On Linux, have the kernel stop the server if pytest itself is killed."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    return lambda: libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _wait_until_running(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"`cairn serve` ({server.backend}) exited with {server.proc.returncode}:\n"
-                               f"{server.log_text()}")
-        try:
-            r = httpx.get(f"{server.url}/status", timeout=2)
-            if r.status_code == 200 and r.json() == {"state": "RUNNING"}:
-                return
-            last = f"{r.status_code} {r.text[:200]}"
-        except (httpx.TransportError, ValueError) as e:
-            last = repr(e)
-        time.sleep(0.1)
-    raise RuntimeError(f"`cairn serve` ({server.backend}) not RUNNING after {START_TIMEOUT}s (last: {last}):\n"
-                       f"{server.log_text()}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-_LOG_MARK = pytest.StashKey[tuple]()
-
-
-class _ServerOutputOnFailure:
-    """Attach what `cairn serve` wrote during a failing test to that test's report."""
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item, call):
-        report = yield
-        mark = item.stash.get(_LOG_MARK, None)
-        if mark is not None and report.failed:
-            server, offset = mark
-            text = server.log_text(offset).strip() or "(nothing)"
-            report.sections.append((f"cairn serve output ({server.backend}, port {server.port})", text))
-        return report
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def server(request, tmp_path_factory):
-    """One `cairn serve` process per database, always stopped (and its database dropped) afterwards."""
-    plugins = request.config.pluginmanager
-    if not plugins.has_plugin("cairn-real-server-output"):
-        plugins.register(_ServerOutputOnFailure(), "cairn-real-server-output")
-
-    backend = request.param
-    home = tmp_path_factory.mktemp(f"cairn-home-{backend}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAIRN_")}
-    env.update(CAIRN_HOME=str(home), CAIRN_ADMIN_USERNAME=ADMIN[0], CAIRN_ADMIN_PASSWORD=ADMIN[1],
-               CAIRN_ARGON2_PROFILE="cheapest",
-               # A revoked token must stop working "within seconds": keep that wait short here.
-               CAIRN_AUTH_CACHE_SECONDS="1", CAIRN_DB_POOL_SIZE="4", PYTHONUNBUFFERED="1")
-    database = None
-    if backend == "postgresql":
-        database, env["CAIRN_DATABASE_URL"] = create_database("cairn_rs")
-
-    port = _free_port()
-    log_path = home / "serve.log"
-    proc = None
-    try:
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen([_cairn_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                    cwd=home, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, preexec_fn=_die_with_parent())
-        srv = Server(backend, "127.0.0.1", port, log_path, proc)
-        _wait_until_running(srv)
-        yield srv
-    finally:
-        if proc is not None:
-            _stop(proc)
-        if database:
-            drop_database(database)
-
-
-@pytest.fixture(autouse=True)
-def _mark_server_output(request):
-    """Remember where the server's output stood when a test that uses it started."""
-    if "server" in request.fixturenames:
-        srv = request.getfixturevalue("server")
-        request.node.stash[_LOG_MARK] = (srv, srv.log_size())
 
 
 # --------------------------------------------------------------------------------------------

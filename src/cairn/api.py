@@ -14,6 +14,7 @@ from cairn.auth.routes import router as users_router
 from cairn.auth.routes import tokens_router
 from cairn.builds.routes import legacy_router as legacy_builds_router
 from cairn.builds.routes import router as builds_router
+from cairn.deployments.routes import router as deployments_router
 from cairn.insights.routes import router as insights_router
 from cairn.projects.routes import router as projects_router
 from cairn.system.routes import api_router as system_api_router
@@ -25,7 +26,7 @@ VERSIONS = ("1.0", "latest")
 # one: the build-status endpoints CI hammers come first.
 MODULES: dict[str, list[APIRouter]] = {
     "build-status": [legacy_builds_router],
-    "api": [builds_router, projects_router, system_api_router, users_router],
+    "api": [builds_router, deployments_router, projects_router, system_api_router, users_router],
     "insights": [insights_router],
     "access-tokens": [tokens_router],
 }

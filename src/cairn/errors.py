@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cairn.kit.json import JSONResponse
+from cairn.kit.schema import PATTERN_MESSAGES
 
 AUTHENTICATION_REQUIRED = "com.atlassian.plugins.rest.common.security.AuthenticationRequiredException"
 AUTHORISATION = "com.atlassian.bitbucket.AuthorisationException"
@@ -91,6 +92,8 @@ def _validation_message(error: dict) -> tuple[str | None, str]:
     if kind == "missing":
         return context, f"{context} is required." if context else "A request body is required."
     msg = error.get("msg", "is invalid")
+    if kind == "string_pattern_mismatch":
+        msg = PATTERN_MESSAGES.get(error.get("ctx", {}).get("pattern"), msg)
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     return context, f"{context}: {msg}" if context else msg

@@ -11,7 +11,9 @@ from cairn.db.uow import Conn
 from cairn.insights import service
 from cairn.insights.schemas import AnnotationRequest, Annotations, AnnotationsRequest, Report, ReportSetRequest
 from cairn.kit.commits import CommitId
+from cairn.kit.json import JSONResponse
 from cairn.kit.paging import Page, Paging, page
+from cairn.kit.routing import documented
 
 router = APIRouter(tags=["Code Insights"])
 
@@ -25,22 +27,22 @@ def _cap(request: Request) -> int:
     return request.app.state.settings.insights_max_annotations
 
 
-@router.get(_COMMIT + "/reports", response_model=Page[Report], response_model_exclude_none=True)
+@router.get(_COMMIT + "/reports", responses={200: documented(Page[Report], "A page of the commit's reports")})
 async def get_reports(conn: Conn, access: RepoRead, commit: CommitId, paging: Paging):
     """A page of the commit's reports, by key."""
     rows = await service.list_reports(conn, access.repository.id, commit, paging.start, paging.limit + 1)
-    return page(rows, paging)
+    return JSONResponse(page(rows, paging))
 
 
-@router.get(_REPORT, response_model=Report, response_model_exclude_none=True)
+@router.get(_REPORT, responses={200: documented(Report, "The report")})
 async def get_report(conn: Conn, access: RepoRead, commit: CommitId, key: Key):
-    return await service.get_report(conn, access.repository.id, commit, key)
+    return JSONResponse(await service.get_report(conn, access.repository.id, commit, key))
 
 
-@router.put(_REPORT, response_model=Report, response_model_exclude_none=True)
+@router.put(_REPORT, responses={200: documented(Report, "The stored report")})
 async def set_report(conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key, body: ReportSetRequest):
     """Create the report, or replace it (its creator only); its annotations are kept."""
-    return await service.put_report(conn, access, commit, key, body)
+    return JSONResponse(await service.put_report(conn, access, commit, key, body))
 
 
 @router.delete(_REPORT, status_code=204, response_class=Response)
@@ -49,9 +51,9 @@ async def delete_report(conn: Conn, access: RepoReadSignedIn, commit: CommitId, 
     await service.delete_report(conn, access, commit, key)
 
 
-@router.get(_REPORT + "/annotations", response_model=Annotations, response_model_exclude_none=True)
+@router.get(_REPORT + "/annotations", responses={200: documented(Annotations, "The annotations")})
 async def get_report_annotations(conn: Conn, access: RepoRead, commit: CommitId, key: Key):
-    return await service.report_annotations(conn, access.repository.id, commit, key)
+    return JSONResponse(await service.report_annotations(conn, access.repository.id, commit, key))
 
 
 @router.post(_REPORT + "/annotations", status_code=204, response_class=Response)
@@ -75,10 +77,10 @@ async def set_annotation(request: Request, conn: Conn, access: RepoReadSignedIn,
     await service.set_annotation(conn, access, commit, key, externalId, body, _cap(request))
 
 
-@router.get(_COMMIT + "/annotations", response_model=Annotations, response_model_exclude_none=True)
+@router.get(_COMMIT + "/annotations", responses={200: documented(Annotations, "The annotations")})
 async def get_commit_annotations(conn: Conn, access: RepoRead, commit: CommitId, key: Many = None,
                                  severity: Many = None, type: Many = None, path: Many = None,  # noqa: A002
                                  externalId: Many = None):  # noqa: N803
     """Annotations of every report of the commit; repeat a parameter to accept several values."""
-    return await service.commit_annotations(conn, access.repository.id, commit, {
-        "report_key": key, "severity": severity, "type": type, "path": path, "external_id": externalId})
+    filters = {"report_key": key, "severity": severity, "type": type, "path": path, "external_id": externalId}
+    return JSONResponse(await service.commit_annotations(conn, access.repository.id, commit, filters))

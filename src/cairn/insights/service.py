@@ -116,13 +116,13 @@ async def add_annotations(conn: AsyncConnection, access: RepositoryAccess, commi
             seen[annotation.external_id] = i
     if len(annotations) > cap:
         raise _over_cap(cap)
-    if seen:
-        taken = await store.taken_external_ids(conn, report.id, seen)
-        if taken:
-            first = min(taken, key=seen.__getitem__)
-            raise _duplicate(seen[first], first)
-    # The report is locked: no other request can add between this count and the insert.
-    if await store.count_annotations(conn, report.id) + len(annotations) > cap:
+    # The report is locked: no other request can add between this read and the insert.
+    stored = await store.external_ids(conn, report.id)
+    taken = [seen[e] for e in stored if e in seen]
+    if taken:
+        first = min(taken)
+        raise _duplicate(first, annotations[first].external_id)
+    if len(stored) + len(annotations) > cap:
         raise _over_cap(cap)
     await store.insert_annotations(conn, report.id, [_annotation_row(a) for a in annotations])
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterable
-
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cairn.db.dialect import upsert
+from cairn.db.dialect import insert_many, upsert
 from cairn.models import insight_annotations as ia
 from cairn.models import insight_reports as ir
 
 # Everything a PUT replaces; the row (and so its annotations) stays.
 _REPLACED = ("title", "details", "result", "reporter", "link", "logo_url", "coverage_provider_key", "data",
              "created_date")
+# The columns of a listed annotation after its report's key (schemas.annotation_json reads them in order).
 _ANNOTATION_COLUMNS = ("external_id", "message", "severity", "type", "path", "line", "link")
 
 
@@ -51,15 +50,14 @@ async def count_annotations(conn: AsyncConnection, report_id: int) -> int:
     return (await conn.execute(select(func.count()).where(ia.c.report_id == report_id))).scalar_one()
 
 
-async def taken_external_ids(conn: AsyncConnection, report_id: int, external_ids: Iterable[str]) -> set[str]:
-    """Which of `external_ids` the report's annotations already carry."""
-    stmt = select(ia.c.external_id).where(ia.c.report_id == report_id, ia.c.external_id.in_(list(external_ids)))
-    return set((await conn.execute(stmt)).scalars())
+async def external_ids(conn: AsyncConnection, report_id: int) -> list[str | None]:
+    """The external id of each of the report's annotations (None where it has none): at most the cap."""
+    return list((await conn.execute(select(ia.c.external_id).where(ia.c.report_id == report_id))).scalars())
 
 
 async def insert_annotations(conn: AsyncConnection, report_id: int, rows: list[dict]) -> None:
-    """All rows in one batched statement (executemany), however many there are."""
-    await conn.execute(insert(ia), [{"report_id": report_id, **row} for row in rows])
+    """All rows in one batch (executemany), however many there are."""
+    await insert_many(conn, ia, [{"report_id": report_id, **row} for row in rows])
 
 
 async def replace_annotation(conn: AsyncConnection, report_id: int, row: dict) -> bool:

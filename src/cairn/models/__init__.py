@@ -3,6 +3,8 @@
 from cairn.models.access_tokens import access_tokens
 from cairn.models.base import metadata
 from cairn.models.build_statuses import build_statuses
+from cairn.models.deployment_environments import deployment_environments
+from cairn.models.deployments import deployments
 from cairn.models.global_permissions import global_permissions
 from cairn.models.insight_annotations import insight_annotations
 from cairn.models.insight_reports import insight_reports
@@ -12,6 +14,6 @@ from cairn.models.repositories import repositories
 from cairn.models.repository_permissions import repository_permissions
 from cairn.models.users import users
 
-__all__ = ["access_tokens", "build_statuses", "global_permissions", "insight_annotations",
+__all__ = ["access_tokens", "build_statuses", "deployment_environments", "deployments", "global_permissions", "insight_annotations",
            "insight_reports", "metadata", "project_permissions",
            "projects", "repositories", "repository_permissions", "users"]

@@ -1,0 +1,107 @@
+"""Deployments: create or update, read, delete, and the two listings Bitbucket lacks."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.deployments import store
+from cairn.deployments.schemas import (
+    ENVIRONMENT_TYPES,
+    INT64_MAX,
+    INT64_MIN,
+    STATES,
+    DeploymentSetRequest,
+    deployment_json,
+)
+from cairn.errors import NO_SUCH_ENTITY, bad_request, not_found
+from cairn.kit.clock import now_ms
+from cairn.kit.commits import parse_commit_id
+
+
+async def put_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, body: DeploymentSetRequest,
+                         repository: dict) -> dict:
+    environment = body.environment
+    await store.put_deployment(conn, {
+        "repository_id": repository_id, "commit_id": commit_id, "key": body.key,
+        "environment_key": environment.key, "sequence_number": body.deployment_sequence_number,
+        "display_name": body.display_name, "description": body.description, "url": body.url,
+        "state": body.state, "environment_display_name": environment.display_name,
+        "environment_type": environment.type, "environment_url": environment.url,
+        "last_updated": body.last_updated if body.last_updated is not None else now_ms(),
+    })
+    row = await store.get_deployment(conn, repository_id, commit_id, body.key, environment.key,
+                                     body.deployment_sequence_number)
+    return deployment_json(row, repository)
+
+
+def _identity(key: str | None, environment_key: str | None, sequence_number: str | None) -> tuple[str, str, int]:
+    """The three query parameters that name a deployment: all required."""
+    for name, value in (("key", key), ("environmentKey", environment_key),
+                        ("deploymentSequenceNumber", sequence_number)):
+        if value is None or not value.strip():
+            raise bad_request(f"{name} is required: a deployment is named by key, environmentKey and "
+                              "deploymentSequenceNumber.", name)
+    try:
+        number = int(sequence_number.strip())
+    except ValueError:
+        number = None
+    if number is None or not INT64_MIN <= number <= INT64_MAX:
+        raise bad_request("deploymentSequenceNumber must be an integer.", "deploymentSequenceNumber")
+    return key, environment_key, number
+
+
+async def get_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str | None,
+                         environment_key: str | None, sequence_number: str | None, repository: dict) -> dict:
+    key, environment_key, number = _identity(key, environment_key, sequence_number)
+    row = await store.get_deployment(conn, repository_id, commit_id, key, environment_key, number)
+    if row is None:
+        raise not_found(f"No deployment with key '{key}', environment '{environment_key}' and sequence number "
+                        f"{number} exists for commit {commit_id}.", NO_SUCH_ENTITY)
+    return deployment_json(row, repository)
+
+
+async def delete_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str | None,
+                            environment_key: str | None, sequence_number: str | None) -> None:
+    """Delete the named deployment; 204 also when there is none (as for build statuses)."""
+    await store.delete_deployment(conn, repository_id, commit_id, *_identity(key, environment_key, sequence_number))
+
+
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value.upper() not in allowed:
+        raise bad_request(f"'{value}' is not a valid {name}; use one of {', '.join(allowed)}.", name)
+    return value.upper()
+
+
+async def list_deployments(conn: AsyncConnection, repository_id: int, repository: dict, start: int, limit: int,
+                           environment_key: str | None = None, environment_type: str | None = None,
+                           state: str | None = None, key: str | None = None,
+                           commit_id: str | None = None) -> list[dict]:
+    filters = {}
+    if environment_key is not None:
+        filters["environment_key"] = environment_key
+    if environment_type is not None:
+        filters["environment_type"] = _one_of("environmentType", environment_type, ENVIRONMENT_TYPES)
+    if state is not None:
+        filters["state"] = _one_of("state", state, STATES)
+    if key is not None:
+        filters["key"] = key
+    if commit_id is not None:
+        filters["commit_id"] = parse_commit_id(commit_id)
+    rows = await store.list_deployments(conn, repository_id, filters, start, limit)
+    return [deployment_json(r, repository) for r in rows]
+
+
+async def list_environments(conn: AsyncConnection, repository_id: int, repository: dict, start: int,
+                            limit: int) -> list[dict]:
+    """What is deployed where: each environment with its newest and its newest successful deployment."""
+    rows = await store.list_environments(conn, repository_id, start, limit)
+    deployments = await store.deployments_by_id(
+        conn, [i for r in rows for i in (r.latest_id, r.successful_id) if i is not None])
+    page = []
+    for r in rows:
+        latest = deployment_json(deployments[r.latest_id], repository)
+        item = {"environment": latest["environment"], "latest": latest}
+        if r.successful_id is not None:
+            item["latestSuccessful"] = deployment_json(deployments[r.successful_id], repository)
+        page.append(item)
+    return page

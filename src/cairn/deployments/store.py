@@ -1,0 +1,83 @@
+"""SQL for deployments and the environments they went to."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.db.dialect import insert_if_absent, upsert
+from cairn.models import deployment_environments as env
+from cairn.models import deployments as d
+
+# Everything a re-post of the same identity replaces.
+_REPLACED = ("display_name", "description", "url", "state", "environment_display_name", "environment_type",
+             "environment_url", "last_updated")
+_IDENTITY = ("repository_id", "commit_id", "key", "environment_key", "sequence_number")
+
+_previous = d.alias("previous")
+# fromCommit (decisions D7, D15): the commit of the same key and environment's next lower sequence number.
+_FROM_COMMIT = (select(_previous.c.commit_id)
+                .where(_previous.c.repository_id == d.c.repository_id, _previous.c.key == d.c.key,
+                       _previous.c.environment_key == d.c.environment_key,
+                       _previous.c.sequence_number < d.c.sequence_number)
+                .order_by(_previous.c.sequence_number.desc(), _previous.c.id.desc()).limit(1)
+                .scalar_subquery().label("from_commit"))
+_DEPLOYMENT = select(d, _FROM_COMMIT)
+_NEWEST = (d.c.last_updated.desc(), d.c.id.desc())
+
+
+async def put_deployment(conn: AsyncConnection, values: dict) -> None:
+    """Create the deployment or update the one with the same identity; remember its environment."""
+    await upsert(conn, d, values, _IDENTITY, _REPLACED)
+    await insert_if_absent(conn, env, {"repository_id": values["repository_id"], "key": values["environment_key"]},
+                           ("repository_id", "key"))
+
+
+def _identity(repository_id: int, commit_id: str, key: str, environment_key: str, sequence_number: int):
+    return and_(d.c.repository_id == repository_id, d.c.commit_id == commit_id, d.c.key == key,
+                d.c.environment_key == environment_key, d.c.sequence_number == sequence_number)
+
+
+async def get_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str,
+                         environment_key: str, sequence_number: int):
+    stmt = _DEPLOYMENT.where(_identity(repository_id, commit_id, key, environment_key, sequence_number))
+    return (await conn.execute(stmt)).first()
+
+
+async def delete_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str,
+                            environment_key: str, sequence_number: int) -> None:
+    await conn.execute(delete(d).where(_identity(repository_id, commit_id, key, environment_key, sequence_number)))
+
+
+async def list_deployments(conn: AsyncConnection, repository_id: int, filters: dict, start: int, limit: int):
+    """The repository's deployments, newest first; `filters` maps column names to the value they must have."""
+    stmt = _DEPLOYMENT.where(d.c.repository_id == repository_id)
+    for column, value in filters.items():
+        stmt = stmt.where(d.c[column] == value)
+    return (await conn.execute(stmt.order_by(*_NEWEST).offset(start).limit(limit))).all()
+
+
+def _latest(state: str | None = None):
+    """The id of an environment's newest deployment (in `state`): one index lookup per environment."""
+    stmt = select(d.c.id).where(d.c.repository_id == env.c.repository_id, d.c.environment_key == env.c.key)
+    if state is not None:
+        stmt = stmt.where(d.c.state == state)
+    return stmt.order_by(*_NEWEST).limit(1).scalar_subquery()
+
+
+_latest_row = d.alias("latest")
+
+
+async def list_environments(conn: AsyncConnection, repository_id: int, start: int, limit: int):
+    """A page of the environments that still have deployments, the most recently deployed first, each with the
+    ids of its newest and newest successful deployment."""
+    environments = (select(_latest().label("latest_id"), _latest("SUCCESSFUL").label("successful_id"))
+                    .where(env.c.repository_id == repository_id).subquery())
+    stmt = (select(environments).join(_latest_row, _latest_row.c.id == environments.c.latest_id)
+            .order_by(_latest_row.c.last_updated.desc(), _latest_row.c.id.desc()).offset(start).limit(limit))
+    return (await conn.execute(stmt)).all()
+
+
+async def deployments_by_id(conn: AsyncConnection, ids: list[int]) -> dict[int, object]:
+    rows = (await conn.execute(_DEPLOYMENT.where(d.c.id.in_(ids)))).all()
+    return {row.id: row for row in rows}
