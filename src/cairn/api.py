@@ -17,6 +17,8 @@ from cairn.builds.routes import router as builds_router
 from cairn.deployments.routes import router as deployments_router
 from cairn.insights.routes import router as insights_router
 from cairn.projects.routes import router as projects_router
+from cairn.required_builds.routes import branch_utils_router
+from cairn.required_builds.routes import router as required_builds_router
 from cairn.system.routes import api_router as system_api_router
 from cairn.system.routes import router as system_router
 
@@ -28,6 +30,8 @@ MODULES: dict[str, list[APIRouter]] = {
     "build-status": [legacy_builds_router],
     "api": [builds_router, deployments_router, projects_router, system_api_router, users_router],
     "insights": [insights_router],
+    "required-builds": [required_builds_router],
+    "branch-utils": [branch_utils_router],
     "access-tokens": [tokens_router],
 }
 

@@ -49,6 +49,13 @@ async def list_repository_statuses(conn: AsyncConnection, repository_id: int, co
     return (await conn.execute(stmt)).all()
 
 
+async def repository_states(conn: AsyncConnection, repository_id: int, commit_id: str):
+    """(key, parent, state) of every repository-scoped status of the commit (what merge checks read)."""
+    stmt = select(bs.c.key, bs.c.parent, bs.c.state).where(bs.c.repository_id == repository_id,
+                                                           bs.c.commit_id == commit_id)
+    return (await conn.execute(stmt)).all()
+
+
 async def delete_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> None:
     await conn.execute(delete(bs).where(bs.c.repository_id == repository_id, bs.c.commit_id == commit_id,
                                         bs.c.key == key))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cairn.cli import admin, serve
+from cairn.cli import admin, serve, verdict
 
 
 @click.group()
@@ -14,5 +14,6 @@ def main() -> None:
 
 main.add_command(serve.serve)
 main.add_command(serve.db)
+main.add_command(verdict.verdict)
 for command in admin.COMMANDS:
     main.add_command(command)

@@ -2,6 +2,7 @@
 
 from cairn.models.access_tokens import access_tokens
 from cairn.models.base import metadata
+from cairn.models.branch_models import branch_models
 from cairn.models.build_statuses import build_statuses
 from cairn.models.deployment_environments import deployment_environments
 from cairn.models.deployments import deployments
@@ -12,8 +13,9 @@ from cairn.models.project_permissions import project_permissions
 from cairn.models.projects import projects
 from cairn.models.repositories import repositories
 from cairn.models.repository_permissions import repository_permissions
+from cairn.models.required_build_conditions import required_build_conditions
 from cairn.models.users import users
 
-__all__ = ["access_tokens", "build_statuses", "deployment_environments", "deployments", "global_permissions", "insight_annotations",
-           "insight_reports", "metadata", "project_permissions",
-           "projects", "repositories", "repository_permissions", "users"]
+__all__ = ["access_tokens", "branch_models", "build_statuses", "deployment_environments", "deployments",
+           "global_permissions", "insight_annotations", "insight_reports", "metadata", "project_permissions",
+           "projects", "repositories", "repository_permissions", "required_build_conditions", "users"]

@@ -24,6 +24,8 @@ from cairn.kit.paging import Page, Paging, page
 from cairn.kit.routing import base_url, documented
 from cairn.projects import service
 from cairn.projects.schemas import (
+    DefaultBranch,
+    MinimalRef,
     ProjectCreate,
     ProjectUpdate,
     RepositoryCreate,
@@ -103,6 +105,19 @@ async def get_repository(request: Request, access: RepoRead):
     409: _conflict("A repository with the new name's slug already exists in the project")})
 async def update_repository(request: Request, conn: Conn, access: RepoAdmin, body: RepositoryUpdate):
     return repository_json(await service.update_repository(conn, access.repository, body), base_url(request))
+
+
+@router.get("/projects/{projectKey}/repos/{repositorySlug}/default-branch",
+            responses={200: documented(MinimalRef, "The repository's default branch")})
+async def get_default_branch(access: RepoRead):
+    return service.default_branch_json(access.repository)
+
+
+@router.put("/projects/{projectKey}/repos/{repositorySlug}/default-branch", status_code=204,
+            response_class=Response)
+async def set_default_branch(conn: Conn, access: RepoAdmin, body: DefaultBranch):
+    """Change the default branch (REPO_ADMIN); a short name means refs/heads/<name> (decision D11)."""
+    await service.set_default_branch(conn, access.repository, body.id)
 
 
 # status_code only names the documented success (the handler sets 202 or 204 itself).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import StrictBool
 
 from cairn.kit.schema import Plain, Schema, Text
@@ -32,3 +34,17 @@ class RepositoryCreate(Schema):
 
 class RepositoryUpdate(RepositoryCreate):
     pass
+
+
+class DefaultBranch(Schema):
+    """The default-branch PUT body (RestBranch: only `id` is read), e.g. {"id": "refs/heads/develop"}."""
+
+    id: Text(1024, required=True)
+
+
+class MinimalRef(Schema):
+    """RestMinimalRef."""
+
+    id: str
+    display_id: str
+    type: Literal["BRANCH", "TAG"]

@@ -168,6 +168,15 @@ async def update_repository(conn: AsyncConnection, repository: RepositoryRef,
     return await store.get_repository(conn, repository.id, repository.project)
 
 
+async def set_default_branch(conn: AsyncConnection, repository: RepositoryRef, ref: str) -> None:
+    await store.update_repository(conn, repository.id, default_branch=_default_branch(ref, repository.default_branch))
+
+
+def default_branch_json(repository: RepositoryRef) -> dict:
+    ref = repository.default_branch
+    return {"id": ref, "displayId": ref.removeprefix("refs/heads/"), "type": "BRANCH"}
+
+
 async def list_repositories(conn: AsyncConnection, caller: Principal, project: ProjectRef, start: int, limit: int):
     return await store.list_repositories(conn, caller, project, start, limit)
 

@@ -1,0 +1,1 @@
+"""Required-builds merge checks, the branching model they refer to, and the verdict."""
