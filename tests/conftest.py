@@ -55,6 +55,7 @@ async def _reset(app) -> None:
             else:
                 await conn.execute(delete(table))
     app.state.authenticator.forget()
+    app.state.access.forget()
 
 
 @pytest.fixture

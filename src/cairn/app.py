@@ -17,6 +17,7 @@ from cairn.api import allowed_methods, declared_permissions, include_routes
 from cairn.auth import service as users
 from cairn.auth import store as auth_store
 from cairn.auth.credentials import Authenticator
+from cairn.auth.access import AccessCache
 from cairn.auth.passwords import make_hasher
 from cairn.auth.permissions import SYS_ADMIN
 from cairn.config import Settings
@@ -31,6 +32,7 @@ from cairn.errors import (
     validation_error_response,
 )
 from cairn.kit.json import JSONResponse
+from cairn.lane import FastLane
 from cairn.openapi import OPENAPI_PATH, install_openapi
 
 
@@ -173,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.hasher = make_hasher(settings.argon2_profile)
     app.state.authenticator = Authenticator(app.state.hasher, settings.auth_cache_seconds)
+    app.state.access = AccessCache(settings.auth_cache_seconds)
     install_error_handlers(app, allowed_methods)
     install_sign_in_before_body(app)  # replaces the plain validation handler installed just above
     include_routes(app)
@@ -183,5 +186,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return get_swagger_ui_html(openapi_url=context_path + OPENAPI_PATH, title="cairn - REST API")
 
     app.add_route("/rest/docs", docs, include_in_schema=False)
+    app.add_middleware(FastLane)  # inside _Leniency: it sees normalised paths and methods
     app.add_middleware(_Leniency, context_path=context_path)
     return app

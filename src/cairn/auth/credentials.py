@@ -71,6 +71,15 @@ class Authenticator:
         self._cache[cache_key] = _Entry(principal, fingerprint, now)
         return principal
 
+    def cached(self, authorization: str | None) -> Principal | None:
+        """The principal of a credential verified less than the TTL ago; None when it must be checked."""
+        if not authorization:
+            return None
+        entry = self._cache.get(hashlib.sha256(authorization.encode("utf-8", "surrogateescape")).hexdigest())
+        if entry is None or time.monotonic() - entry.checked_at >= self.ttl:
+            return None
+        return entry.principal
+
     def forget(self) -> None:
         """Drop every cached credential (this process); other processes re-check within the TTL."""
         self._cache.clear()

@@ -97,7 +97,8 @@ def _project(permission: str, level: int):
 
 def _repository(permission: str, level: int, missing_ok: bool = False, signed_in: bool = False):
     @_declares(permission)
-    async def dependency(principal: Caller, conn: Conn, projectKey: Annotated[str, Path()],  # noqa: N803
+    async def dependency(request: Request, principal: Caller, conn: Conn,
+                         projectKey: Annotated[str, Path()],  # noqa: N803
                          repositorySlug: Annotated[str, Path()]) -> RepositoryAccess | None:  # noqa: N803
         project, repository, row = await store.repository_access(conn, principal.user_id, projectKey,
                                                                  repositorySlug)
@@ -120,6 +121,7 @@ def _repository(permission: str, level: int, missing_ok: bool = False, signed_in
             if missing_ok:
                 return None
             raise no_such_repository(project.key, repositorySlug)
+        request.app.state.access.put(principal, projectKey, repositorySlug, repository, have)
         if have < level or (signed_in and principal.anonymous):
             raise unauthorized(principal.anonymous)
         return RepositoryAccess(repository, have, principal)

@@ -16,8 +16,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         settings.home.mkdir(parents=True, exist_ok=True)
+        # No rollback when a connection goes back to the pool: every transaction here is begun and ended
+        # explicitly (unit_of_work, or one autocommit statement in db/direct.py), and the rollback cost a
+        # thread hop on every request.
         engine = create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=0,
-                                     connect_args={"timeout": 30})
+                                     pool_reset_on_return=None, connect_args={"timeout": 30})
         _setup_sqlite(engine)
         return engine
     return create_async_engine(url, pool_size=settings.db_pool_size, max_overflow=10,

@@ -20,6 +20,10 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SQLITE_WRITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def sqlite_writer_lock(engine: AsyncEngine) -> asyncio.Lock:
+    return _SQLITE_WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
+
+
 @asynccontextmanager
 async def unit_of_work(engine: AsyncEngine, write: bool = True) -> AsyncIterator[AsyncConnection]:
     """A connection inside one transaction: committed when the block ends, rolled back on error."""
@@ -33,8 +37,7 @@ async def unit_of_work(engine: AsyncEngine, write: bool = True) -> AsyncIterator
             async with conn.begin():
                 yield conn
         return
-    lock = _SQLITE_WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
-    async with lock, engine.connect() as conn:
+    async with sqlite_writer_lock(engine), engine.connect() as conn:
         conn = await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         async with conn.begin():
             yield conn

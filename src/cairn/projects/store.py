@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cairn.auth import access
 from cairn.auth import store as auth_store
 from cairn.auth.principal import Principal
 from cairn.db.dialect import upsert
@@ -35,6 +36,7 @@ async def insert_project(conn: AsyncConnection, **values) -> int:
 
 
 async def update_project(conn: AsyncConnection, project_id: int, **values) -> None:
+    access.changed()
     await conn.execute(update(projects).where(projects.c.id == project_id).values(**values))
 
 
@@ -64,6 +66,7 @@ async def count_repositories(conn: AsyncConnection, project_id: int) -> int:
 
 
 async def delete_project(conn: AsyncConnection, project_id: int) -> None:
+    access.changed()
     await conn.execute(delete(projects).where(projects.c.id == project_id))
 
 
@@ -81,6 +84,7 @@ async def insert_repository(conn: AsyncConnection, **values) -> int:
 
 
 async def update_repository(conn: AsyncConnection, repository_id: int, **values) -> None:
+    access.changed()
     await conn.execute(update(repositories).where(repositories.c.id == repository_id).values(**values))
 
 
@@ -98,6 +102,7 @@ async def list_repositories(conn: AsyncConnection, principal: Principal, project
 
 
 async def delete_repository(conn: AsyncConnection, repository_id: int) -> None:
+    access.changed()
     # Everything stored for the repository goes with it (ON DELETE CASCADE on every child table).
     await conn.execute(delete(repositories).where(repositories.c.id == repository_id))
 
@@ -109,12 +114,14 @@ def _grants_table(scope: str):
 
 
 async def set_grant(conn: AsyncConnection, scope: str, owner_id: int, user_id: int, level: int) -> None:
+    access.changed()
     table, owner = _grants_table(scope)
     await upsert(conn, table, {owner.name: owner_id, "user_id": user_id, "permission": level},
                  [owner.name, "user_id"], ["permission"])
 
 
 async def revoke_grant(conn: AsyncConnection, scope: str, owner_id: int, user_id: int) -> None:
+    access.changed()
     table, owner = _grants_table(scope)
     await conn.execute(delete(table).where(owner == owner_id, table.c.user_id == user_id))
 

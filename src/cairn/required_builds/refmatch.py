@@ -88,8 +88,8 @@ def _pattern(pattern: str) -> re.Pattern:
     if pattern.endswith("/"):
         pattern += "**"
     tail = ""
-    if pattern.endswith("/**"):  # as in Ant, `foo/**` also matches foo itself
-        pattern, tail = pattern[:-3], "(?:/.*)?"
+    if pattern.endswith("/**"):  # everything under foo/ (not foo itself: `feature/` is not a branch named feature)
+        pattern, tail = pattern[:-3], "/.*"
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith("**/", i):

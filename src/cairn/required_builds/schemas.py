@@ -96,16 +96,25 @@ class BranchModelConfiguration(Schema):
     production: ModelBranchSetting = Field(default_factory=ModelBranchSetting)
     types: Annotated[list[CategorySetting], Field(max_length=4)] = Field(default_factory=list)
 
+    @field_validator("development")
+    @classmethod
+    def _development(cls, value: ModelBranchSetting) -> ModelBranchSetting:
+        if not value.use_default and value.ref_id is None:
+            raise ValueError("needs a refId unless useDefault is true")
+        return value
+
+    @field_validator("types")
+    @classmethod
+    def _once_each(cls, value: list[CategorySetting]) -> list[CategorySetting]:
+        if len({t.id for t in value}) != len(value):
+            raise ValueError("each branch type may be given once")
+        return value
+
     @model_validator(mode="after")
-    def _consistent(self):
-        if not self.development.use_default and self.development.ref_id is None:
-            raise ValueError("development needs a refId unless useDefault is true")
+    def _qualified(self):
         for setting in (self.development, self.production):
             if setting.ref_id is not None:
                 setting.ref_id = refmatch.qualify(setting.ref_id)
-        ids = [t.id for t in self.types]
-        if len(ids) != len(set(ids)):
-            raise ValueError("each branch type may be given once")
         return self
 
 

@@ -1,0 +1,52 @@
+"""Repository access resolved for a caller, remembered as briefly as a verified credential.
+
+The build-status fast lane (cairn.lane) reads it instead of querying grants on every request. Like the
+credential cache it is safe to lose and short-lived: a revoked grant, a renamed or deleted repository
+stops applying within CAIRN_AUTH_CACHE_SECONDS on every process (a deleted repository's writes fail
+on its foreign key at once and are answered by the full path).
+"""
+
+from __future__ import annotations
+
+import time
+
+from cairn.auth.principal import Principal
+from cairn.kit.entities import RepositoryRef
+
+_MAX_ENTRIES = 10_000
+_generation = 0
+
+
+def changed() -> None:
+    """Who may do what just changed in this process (a grant, a repository, a user): forget every answer.
+
+    Called by the stores that write those rows, so in one process a revocation applies at once; other
+    processes see it within the TTL.
+    """
+    global _generation
+    _generation += 1
+
+
+class AccessCache:
+    def __init__(self, ttl_seconds: float):
+        self.ttl = ttl_seconds
+        self._entries: dict[tuple, tuple[RepositoryRef, int, float, int]] = {}
+
+    @staticmethod
+    def _key(principal: Principal, project_key: str, slug: str) -> tuple:
+        return principal, project_key.upper(), slug.lower()  # as the access query compares them
+
+    def get(self, principal: Principal, project_key: str, slug: str) -> tuple[RepositoryRef, int] | None:
+        """(repository, level) when resolved less than the TTL ago."""
+        entry = self._entries.get(self._key(principal, project_key, slug))
+        if entry is None or entry[3] != _generation or time.monotonic() - entry[2] >= self.ttl:
+            return None
+        return entry[0], entry[1]
+
+    def put(self, principal: Principal, project_key: str, slug: str, repository: RepositoryRef, level: int) -> None:
+        if len(self._entries) >= _MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[self._key(principal, project_key, slug)] = (repository, level, time.monotonic(), _generation)
+
+    def forget(self) -> None:
+        self._entries.clear()

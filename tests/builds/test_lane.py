@@ -1,0 +1,93 @@
+"""The fast lane (cairn.lane) answers the busiest requests exactly as the full app does.
+
+A caller's first request goes through the full app, which fills the credential and access caches; the
+next ones take the lane. Each test compares what a client sees on both, and what the caches promise:
+another process's revocation applies within the TTL, a deleted repository at once.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import text
+
+from tests.builds.conftest import BUILDS, status
+from tests.fixtures.api import SHA, assert_error
+
+STATS = f"/rest/build-status/latest/commits/stats/{SHA}"
+TTL = 0.5  # auth_cache_seconds of the test app (tests/conftest.py)
+
+
+def _seen(response) -> tuple:
+    """What a client can observe of a response."""
+    return (response.status_code, response.headers.get("content-type"), response.headers.get("x-ausername"),
+            response.headers.get("x-auserid"), response.content)
+
+
+@pytest.fixture
+def elsewhere(backend):
+    """Write to the database behind this app's back, as another cairn process would (its caches are not told)."""
+    async def run(*statements: str):
+        async with backend.app.state.engine.begin() as conn:
+            for statement in statements:
+                await conn.execute(text(statement))
+    return lambda *statements: backend.portal.call(run, *statements)
+
+
+def reader(repo):
+    user = repo.user("reader")
+    repo.grant_repo("reader", "REPO_READ")
+    return repo.as_user(user)
+
+
+def test_repeated_posts_answer_alike_and_all_are_stored(repo, count):
+    caller = reader(repo)
+    first, second = caller.post(BUILDS, json=status("A")), caller.post(BUILDS, json=status("B"))
+    assert _seen(first) == _seen(second) == (204, None, "reader", first.headers["x-auserid"], b"")
+    assert count() == 2
+    assert caller.get(BUILDS, params={"key": "B"}).json()["url"] == "https://ci.example/B"
+
+
+def test_repeated_stats_answer_alike(repo):
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A", "FAILED"))
+    first, second = caller.get(STATS), caller.get(STATS)
+    assert _seen(first) == _seen(second)
+    assert second.json() == {"successful": 0, "failed": 1, "inProgress": 0, "cancelled": 0, "unknown": 0}
+
+
+def test_bad_body_on_a_warm_path_gets_the_full_apps_400(repo, count):
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A"))
+    r = caller.post(BUILDS, json={"key": "B", "state": "GREEN", "url": "https://ci.example/B"})
+    assert_error(r, 400, context="state")
+    assert r.headers["x-ausername"] == "reader"
+    assert count() == 1
+
+
+def test_repository_deleted_by_another_process_is_404_at_once(repo, count, elsewhere):
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A"))
+    elsewhere("DELETE FROM build_statuses", "DELETE FROM repository_permissions", "DELETE FROM repositories")
+    assert_error(caller.post(BUILDS, json=status("B")), 404)
+    assert count() == 0
+
+
+def test_grant_revoked_by_another_process_stops_within_the_ttl(repo, count, elsewhere):
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A"))
+    elsewhere("DELETE FROM repository_permissions")
+    assert caller.post(BUILDS, json=status("B")).status_code == 204  # still trusted, as documented
+    time.sleep(TTL + 0.1)
+    assert_error(caller.post(BUILDS, json=status("C")), 404)
+    assert count() == 2
+
+
+def test_grant_revoked_through_this_process_stops_at_once(repo, count):
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A"))
+    r = repo.delete("/rest/api/latest/projects/PRJ/repos/repo/permissions/users", params={"name": "reader"})
+    assert r.status_code == 204
+    assert_error(caller.post(BUILDS, json=status("B")), 404)
+    assert count() == 1
