@@ -57,9 +57,8 @@ class DirectConnection:
     async def execute(self, statement, parameters: dict[str, Any] | None = None) -> DirectResult:
         sql, names = _compiled(statement, self._dialect)
         args = [parameters[name] for name in names] if names else []
-        if self._sqlite:
-            async with self._driver.execute(sql, args) as cursor:
-                return DirectResult(await cursor.fetchall())
+        if self._sqlite:  # one trip to aiosqlite's thread, not three (execute, fetch, close)
+            return DirectResult(list(await self._driver.execute_fetchall(sql, args)))
         return DirectResult(await self._driver.fetch(sql, *args))
 
 

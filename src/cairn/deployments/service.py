@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.deployments import store
@@ -16,6 +18,9 @@ from cairn.deployments.schemas import (
 from cairn.errors import NO_SUCH_ENTITY, bad_request, not_found
 from cairn.kit.clock import now_ms
 from cairn.kit.commits import parse_commit_id
+
+
+_LONG = re.compile(r"-?[0-9]{1,19}")
 
 
 async def put_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, body: DeploymentSetRequest,
@@ -41,10 +46,8 @@ def _identity(key: str | None, environment_key: str | None, sequence_number: str
         if value is None or not value.strip():
             raise bad_request(f"{name} is required: a deployment is named by key, environmentKey and "
                               "deploymentSequenceNumber.", name)
-    try:
-        number = int(sequence_number.strip())
-    except ValueError:
-        number = None
+    # As Java's Long.parseLong reads it: int() would also take "1_000", "+5" and non-ASCII digits.
+    number = int(sequence_number) if _LONG.fullmatch(sequence_number) else None
     if number is None or not INT64_MIN <= number <= INT64_MAX:
         raise bad_request("deploymentSequenceNumber must be an integer.", "deploymentSequenceNumber")
     return key, environment_key, number

@@ -57,24 +57,28 @@ async def list_deployments(conn: AsyncConnection, repository_id: int, filters: d
     return (await conn.execute(stmt.order_by(*_NEWEST).offset(start).limit(limit))).all()
 
 
-def _latest(state: str | None = None):
-    """The id of an environment's newest deployment (in `state`): one index lookup per environment."""
-    stmt = select(d.c.id).where(d.c.repository_id == env.c.repository_id, d.c.environment_key == env.c.key)
+def _latest(column, state: str | None = None):
+    """`column` of an environment's newest deployment (in `state`): one index lookup per environment."""
+    stmt = select(column).where(d.c.repository_id == env.c.repository_id, d.c.environment_key == env.c.key)
     if state is not None:
         stmt = stmt.where(d.c.state == state)
     return stmt.order_by(*_NEWEST).limit(1).scalar_subquery()
 
 
-_latest_row = d.alias("latest")
-
-
 async def list_environments(conn: AsyncConnection, repository_id: int, start: int, limit: int):
     """A page of the environments that still have deployments, the most recently deployed first, each with the
-    ids of its newest and newest successful deployment."""
-    environments = (select(_latest().label("latest_id"), _latest("SUCCESSFUL").label("successful_id"))
+    ids of its newest and newest successful deployment.
+
+    Only index lookups per environment, never a join over the history: PostgreSQL hash-joined all deployments
+    for the ordering when it was a join (12.7 ms at 10,000 rows).
+    """
+    environments = (select(_latest(d.c.id).label("latest_id"), _latest(d.c.last_updated).label("latest_updated"),
+                           _latest(d.c.id, "SUCCESSFUL").label("successful_id"))
                     .where(env.c.repository_id == repository_id).subquery())
-    stmt = (select(environments).join(_latest_row, _latest_row.c.id == environments.c.latest_id)
-            .order_by(_latest_row.c.last_updated.desc(), _latest_row.c.id.desc()).offset(start).limit(limit))
+    stmt = (select(environments.c.latest_id, environments.c.successful_id)
+            .where(environments.c.latest_id.isnot(None))
+            .order_by(environments.c.latest_updated.desc(), environments.c.latest_id.desc())
+            .offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
 
 

@@ -1,0 +1,68 @@
+-- wrk script of `python -m bench.deployments` (cairn's side; the baseline is driven by load.lua's "post").
+-- Configured from the environment by bench/deployments.py:
+--   BENCH_SCENARIO  post | environments
+--   BENCH_AUTH      the Authorization header value (HTTP Basic), sent on every request
+--   BENCH_SHAS, BENCH_KEYS, BENCH_ENVS, BENCH_SEQS
+--                   post: how many commits, deployment keys, environments and sequence numbers the bodies
+--                   are drawn from (bounded, so the POSTs are an insert/update mix)
+--   BENCH_PATH      environments: the path (and query) to GET
+-- done() prints one line "BENCH_RESULT {json}" that the harness parses (the same line as load.lua's).
+
+local scenario = os.getenv("BENCH_SCENARIO") or "post"
+local auth = os.getenv("BENCH_AUTH")
+local nshas = tonumber(os.getenv("BENCH_SHAS") or "32")
+local nkeys = tonumber(os.getenv("BENCH_KEYS") or "2")
+local nenvs = tonumber(os.getenv("BENCH_ENVS") or "4")
+local nseqs = tonumber(os.getenv("BENCH_SEQS") or "4")
+local get_path = os.getenv("BENCH_PATH") or "/rest/api/1.0/projects/PRJ/repos/history/environments"
+
+local COMMITS = "/rest/api/1.0/projects/PRJ/repos/repo/commits/"
+local states = {"IN_PROGRESS", "SUCCESSFUL", "FAILED"}
+local types = {"DEVELOPMENT", "TESTING", "STAGING", "PRODUCTION"}
+
+-- Must match bench.deployments.post_commits().
+local shas = {}
+for i = 0, nshas - 1 do
+   shas[i + 1] = string.rep(string.format("%08x", 0x2d000000 + i), 5)
+end
+
+-- What Atlassian's Jenkins plugin sends: OkHttp's JSON media type, its User-Agent, X-Atlassian-Token.
+local post_headers = {["Authorization"] = auth, ["Content-Type"] = "application/json; charset=utf-8",
+                      ["User-Agent"] = "bitbucket-jenkins-integration/4.1.3", ["X-Atlassian-Token"] = "no-check"}
+local get_headers = {["Authorization"] = auth}
+
+local threads = 0
+function setup(thread)
+   thread:set("thread_id", threads)
+   threads = threads + 1
+end
+
+function init(args)
+   math.randomseed(os.time() * 1000 + (thread_id or 0))
+end
+
+function request()
+   if scenario == "environments" then
+      return wrk.format("GET", get_path, get_headers)
+   end
+   local sha = shas[math.random(nshas)]
+   local k = math.random(nkeys) - 1
+   local e = math.random(nenvs) - 1
+   local seq = math.random(nseqs)
+   -- The plugin's body shape (api-notes section 6), members in the order it serialises them.
+   local body = '{"deploymentSequenceNumber":' .. seq .. ',"description":"Deploy build #' .. seq ..
+      '","displayName":"app-' .. k .. ' #' .. seq .. '","environment":{"key":"env-' .. e ..
+      '","displayName":"Environment ' .. e .. '","type":"' .. types[e % 4 + 1] ..
+      '","url":"https://env-' .. e .. '.example.com"},"key":"app-' .. k .. '","state":"' ..
+      states[math.random(3)] .. '","url":"https://jenkins.example.com/job/app-' .. k .. '/' .. seq .. '/"}'
+   return wrk.format("POST", COMMITS .. sha .. "/deployments", post_headers, body)
+end
+
+function done(summary, latency, requests)
+   local e = summary.errors
+   io.write(string.format(
+      'BENCH_RESULT {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,' ..
+      '"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\n',
+      summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+      latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
