@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Any, Iterable
 
 from sqlalchemy import Table, TextClause, insert, text
@@ -55,4 +56,6 @@ async def insert_many(conn: AsyncConnection, table: Table, rows: list[dict[str, 
     processing cost 1.2 ms (SQLite) to 2.3 ms (PostgreSQL) per 1000 rows on top of the driver's own work.
     """
     sql, order = _insert_sql(conn.dialect, table, tuple(rows[0]))
-    await conn.exec_driver_sql(sql, [tuple(row[c] for c in order) for row in rows])
+    values = operator.itemgetter(*order)  # a tuple per row (one column would give a bare value)
+    args = [values(row) for row in rows] if len(order) > 1 else [(values(row),) for row in rows]
+    await conn.exec_driver_sql(sql, args)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.db.dialect import insert_if_absent, upsert
@@ -33,20 +33,26 @@ async def put_deployment(conn: AsyncConnection, values: dict) -> None:
                            ("repository_id", "key"))
 
 
-def _identity(repository_id: int, commit_id: str, key: str, environment_key: str, sequence_number: int):
-    return and_(d.c.repository_id == repository_id, d.c.commit_id == commit_id, d.c.key == key,
-                d.c.environment_key == environment_key, d.c.sequence_number == sequence_number)
+# Built once: building the identity clause per request cost a tenth of a deployment POST.
+_IDENTITY_CLAUSE = and_(*(d.c[c] == bindparam(c) for c in _IDENTITY))
+_GET = _DEPLOYMENT.where(_IDENTITY_CLAUSE)
+_DELETE = delete(d).where(_IDENTITY_CLAUSE)
+
+
+def _identity(repository_id: int, commit_id: str, key: str, environment_key: str, sequence_number: int) -> dict:
+    return {"repository_id": repository_id, "commit_id": commit_id, "key": key, "environment_key": environment_key,
+            "sequence_number": sequence_number}
 
 
 async def get_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str,
                          environment_key: str, sequence_number: int):
-    stmt = _DEPLOYMENT.where(_identity(repository_id, commit_id, key, environment_key, sequence_number))
-    return (await conn.execute(stmt)).first()
+    params = _identity(repository_id, commit_id, key, environment_key, sequence_number)
+    return (await conn.execute(_GET, params)).first()
 
 
 async def delete_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str,
                             environment_key: str, sequence_number: int) -> None:
-    await conn.execute(delete(d).where(_identity(repository_id, commit_id, key, environment_key, sequence_number)))
+    await conn.execute(_DELETE, _identity(repository_id, commit_id, key, environment_key, sequence_number))
 
 
 async def list_deployments(conn: AsyncConnection, repository_id: int, filters: dict, start: int, limit: int):
