@@ -159,6 +159,57 @@ def _pg_url(admin_url: str, database: str) -> str:
     return f"{base}/{database}"
 
 
+def new_database(admin_url: str, name: str, databases: list[str]) -> str:
+    """A fresh (re-created) database `name`, remembered in `databases` for drop_databases(); its URL."""
+    _pg_exec(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _pg_exec(admin_url, f'CREATE DATABASE "{name}"')
+    databases.append(name)
+    return _pg_url(admin_url, name)
+
+
+def drop_databases(admin_url: str, databases: list[str]) -> None:
+    for name in databases:
+        try:
+            _pg_exec(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except Exception as e:  # noqa: BLE001 - cleanup keeps going, says what it left behind
+            print(f"warning: could not drop database {name}: {e}", file=sys.stderr)
+
+
+# --- cairn's server process -----------------------------------------------------------------------------
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without CAIRN_* and BENCH_* (each server gets only what it is given)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("CAIRN_", "BENCH_"))}
+
+
+def cairn_server(backend: str, workdir: Path, cairn_command: list[str], pool_size: int,
+                 database_url: str | None, **extra_env: str) -> Server:
+    """A `cairn serve` (not started yet) with its home under workdir and the bench administrator.
+
+    The normal argon2 profile (CAIRN_ARGON2_PROFILE unset): the credential cache is what is measured.
+    """
+    home = workdir / f"cairn-{backend}"
+    home.mkdir()
+    env = dict(clean_env(), CAIRN_HOME=str(home), CAIRN_ADMIN_USERNAME=ADMIN[0], CAIRN_ADMIN_PASSWORD=ADMIN[1],
+               CAIRN_DB_POOL_SIZE=str(pool_size), **extra_env)
+    if database_url:
+        env["CAIRN_DATABASE_URL"] = database_url
+    port = free_port()
+    return Server(f"cairn ({backend})", [*cairn_command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                  env, workdir / f"cairn-{backend}.log", port)
+
+
+def set_up_repo(port: int) -> None:
+    """PRJ/repo and the REPO_READ user `bench`, through cairn's API as the administrator."""
+    admin = basic(ADMIN)
+    expect(port, "POST", "/rest/api/latest/projects", admin, {"key": "PRJ", "name": "Bench"})
+    expect(port, "POST", "/rest/api/latest/projects/PRJ/repos", admin, {"name": "repo"})
+    expect(port, "POST", f"/rest/api/latest/admin/users?name={USER[0]}&password={USER[1]}"
+                         f"&displayName=Bench&emailAddress=bench@localhost", admin)
+    expect(port, "PUT", f"/rest/api/latest/projects/PRJ/repos/repo/permissions/users?name={USER[0]}"
+                        f"&permission=REPO_READ", admin)
+
+
 # --- the two servers of one backend ---------------------------------------------------------------------
 
 @dataclass
@@ -185,35 +236,16 @@ class Stack:
         for server in (self.cairn, self.baseline):
             if server is not None:
                 server.stop()
-        for name in self.databases:
-            try:
-                _pg_exec(self.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except Exception as e:  # noqa: BLE001 - cleanup keeps going, says what it left behind
-                print(f"warning: could not drop database {name}: {e}", file=sys.stderr)
+        drop_databases(self.postgres_url, self.databases)
 
     def _database(self, role: str) -> str | None:
         if self.backend != "postgresql":
             return None
-        name = f"cairn_bench_{os.getpid()}_{role}"
-        _pg_exec(self.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _pg_exec(self.postgres_url, f'CREATE DATABASE "{name}"')
-        self.databases.append(name)
-        return _pg_url(self.postgres_url, name)
+        return new_database(self.postgres_url, f"cairn_bench_{os.getpid()}_{role}", self.databases)
 
     def _start(self) -> None:
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CAIRN_", "BENCH_"))}
-        home = self.workdir / f"cairn-{self.backend}"
-        home.mkdir()
-        cairn_env = dict(base_env, CAIRN_HOME=str(home), CAIRN_ADMIN_USERNAME=ADMIN[0],
-                         CAIRN_ADMIN_PASSWORD=ADMIN[1], CAIRN_DB_POOL_SIZE=str(self.pool_size))
-        # The normal argon2 profile (CAIRN_ARGON2_PROFILE unset): the credential cache is what is measured.
-        url = self._database("cairn")
-        if url:
-            cairn_env["CAIRN_DATABASE_URL"] = url
-        port = free_port()
-        self.cairn = Server(f"cairn ({self.backend})", [*self.cairn_command, "serve", "--host", "127.0.0.1",
-                                                        "--port", str(port)],
-                            cairn_env, self.workdir / f"cairn-{self.backend}.log", port)
+        self.cairn = cairn_server(self.backend, self.workdir, self.cairn_command, self.pool_size,
+                                  self._database("cairn"))
 
         url = self._database("baseline") or f"sqlite:///{self.workdir / f'baseline-{self.backend}.db'}"
         port = free_port()
@@ -223,7 +255,7 @@ class Stack:
                                [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--host", "127.0.0.1",
                                 "--port", str(port), "--workers", "1", "--log-level", "warning",
                                 "--no-access-log"],
-                               dict(base_env, BENCH_DATABASE_URL=url, BENCH_POOL_SIZE=str(self.pool_size),
+                               dict(clean_env(), BENCH_DATABASE_URL=url, BENCH_POOL_SIZE=str(self.pool_size),
                                     BENCH_SQLITE_WRITE_LOCK="1" if self.sqlite_write_lock else "0"),
                                self.workdir / f"baseline-{self.backend}.log", port)
         self.cairn.start()
@@ -233,13 +265,7 @@ class Stack:
 
     def set_up(self, shas: list[str], keys: int) -> None:
         """PRJ/repo and a REPO_READ user through cairn's API; then the same statuses posted to both servers."""
-        admin, port = basic(ADMIN), self.cairn.port
-        expect(port, "POST", "/rest/api/latest/projects", admin, {"key": "PRJ", "name": "Bench"})
-        expect(port, "POST", "/rest/api/latest/projects/PRJ/repos", admin, {"name": "repo"})
-        expect(port, "POST", f"/rest/api/latest/admin/users?name={USER[0]}&password={USER[1]}"
-                             f"&displayName=Bench&emailAddress=bench@localhost", admin)
-        expect(port, "PUT", f"/rest/api/latest/projects/PRJ/repos/repo/permissions/users?name={USER[0]}"
-                            f"&permission=REPO_READ", admin)
+        set_up_repo(self.cairn.port)
         user = basic(USER)
         for server in (self.cairn, self.baseline):
             for sha in shas:
@@ -276,12 +302,28 @@ class Run:
     requests: int
 
 
+def wrk_command(script: Path, port: int, seconds: float, args) -> list[str]:
+    """wrk running `script` against 127.0.0.1:port with --threads and --connections of args."""
+    return ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds:g}s",
+            "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}"]
+
+
+def wrk_run(out: subprocess.CompletedProcess) -> Run:
+    """The Run of a finished wrk, from the "BENCH_RESULT {json}" line of the script's done()."""
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if out.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    r = json.loads(line[len("BENCH_RESULT "):])
+    errors = sum(r[k] for k in ("connect", "read", "write", "status", "timeout"))
+    return Run(rps=(r["requests"] - errors) / (r["duration_us"] / 1e6), p50_ms=r["p50_us"] / 1000,
+               p99_ms=r["p99_us"] / 1000, errors=errors, requests=r["requests"])
+
+
 def wrk(port: int, scenario: str, seconds: float, args, profile_to: Path | None = None,
         profile_pid: int | None = None) -> Run:
     env = dict(os.environ, BENCH_SCENARIO=scenario, BENCH_AUTH=basic(USER), BENCH_SHAS=str(args.shas),
                BENCH_KEYS=str(args.keys))
-    argv = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds:g}s",
-            "--timeout", "10s", "-s", str(LUA), f"http://127.0.0.1:{port}"]
+    argv = wrk_command(LUA, port, seconds, args)
     spy = None
     if profile_to is not None:
         spy = subprocess.Popen([_py_spy(), "record", "--pid", str(profile_pid), "--duration", str(int(seconds)),
@@ -296,13 +338,7 @@ def wrk(port: int, scenario: str, seconds: float, args, profile_to: Path | None 
             except subprocess.TimeoutExpired:
                 os.killpg(spy.pid, signal.SIGKILL)
                 spy.wait()
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
-    if out.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
-    r = json.loads(line[len("BENCH_RESULT "):])
-    errors = sum(r[k] for k in ("connect", "read", "write", "status", "timeout"))
-    return Run(rps=(r["requests"] - errors) / (r["duration_us"] / 1e6), p50_ms=r["p50_us"] / 1000,
-               p99_ms=r["p99_us"] / 1000, errors=errors, requests=r["requests"])
+    return wrk_run(out)
 
 
 @dataclass
@@ -327,6 +363,15 @@ class Row:
                 "cairn_runs": [r.__dict__ for r in self.cairn], "baseline_runs": [r.__dict__ for r in self.baseline]}
 
 
+def format_table(lines: list[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell (the first two left-aligned, the rest right), a rule under the head."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    out = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+           for line in lines]
+    out.insert(1, "-" * len(out[0]))
+    return "\n".join(out)
+
+
 def table(rows: list[Row]) -> str:
     head = ("scenario", "backend", "cairn req/s", "base req/s", "ratio", "cairn p50", "cairn p99", "base p50",
             "base p99", "errors", "target")
@@ -338,11 +383,7 @@ def table(rows: list[Row]) -> str:
         lines.append((s["scenario"], s["backend"], f"{c['rps']:.0f}", f"{b['rps']:.0f}", f"{s['ratio']:.2f}",
                       f"{c['p50_ms']:.1f}ms", f"{c['p99_ms']:.1f}ms", f"{b['p50_ms']:.1f}ms", f"{b['p99_ms']:.1f}ms",
                       str(s["errors"]), verdict))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    out = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
-           for line in lines]
-    out.insert(1, "-" * len(out[0]))
-    return "\n".join(out)
+    return format_table(lines)
 
 
 # --- py-spy summary -------------------------------------------------------------------------------------
@@ -398,94 +439,132 @@ def profile_summary(raw: Path, top: int = 25) -> str:
     return "\n".join(out)
 
 
+# --- what the three harnesses share (python -m bench, bench.annotations, bench.deployments) ---------------
+
+def add_common_options(p: argparse.ArgumentParser, *, pool_help: str, postgres_help: str, check_help: str) -> None:
+    """--backend, --pool-size, --postgres-url, --cairn-command, --json and --check."""
+    p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    p.add_argument("--pool-size", type=int, default=10, help=pool_help)
+    default_url = os.environ.get("CAIRN_BENCH_POSTGRES_URL", os.environ.get("CAIRN_TEST_POSTGRES_URL", DEFAULT_POSTGRES))
+    p.add_argument("--postgres-url", default=default_url, help=postgres_help)
+    p.add_argument("--cairn-command", metavar="CMD",
+                   help="how to start cairn (default: the venv's `cairn`); e.g. another checkout's venv/bin/cairn")
+    p.add_argument("--json", type=Path, help="also write the results here as JSON")
+    p.add_argument("--check", action="store_true", help=check_help)
+
+
+def start_harness(args) -> tuple[list[str], list[str]]:
+    """The backends and the cairn command that args name; from now on, any exit stops every started server.
+
+    SIGTERM and SIGHUP unwind like SIGINT (finally blocks run: servers stopped, databases dropped).
+    """
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
+    atexit.register(_stop_all)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    return backends, shlex.split(args.cairn_command) if args.cairn_command else _cairn_command()
+
+
+def run_backends(label: str, backends: list[str], run) -> tuple[list, int]:
+    """run(backend, workdir) -> its rows, for each backend in one temporary directory; (all rows, failures).
+
+    One backend failing still reports the other: the failure is counted and said on stderr.
+    """
+    rows: list = []
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix=f"cairn-{label.replace('.', '-')}-") as tmp:
+        for backend in backends:
+            try:
+                rows += run(backend, Path(tmp))
+            except Exception as e:  # noqa: BLE001 - one backend failing still reports the other
+                failures += 1
+                print(f"{label}: {backend} failed: {e}", file=sys.stderr)
+    _stop_all()
+    return rows, failures
+
+
+def report(rows: list, table_text: str, footer: str, json_path: Path | None) -> None:
+    """The table and what it measured against; the rows' summaries as JSON when asked."""
+    if not rows:
+        return
+    print()
+    print(table_text)
+    print(f"\n{footer}")
+    if json_path:
+        json_path.write_text(json.dumps([r.summary() for r in rows], indent=2) + "\n")
+
+
 # --- main -----------------------------------------------------------------------------------------------
+
+def run_backend(backend: str, workdir: Path, args, shas: list[str], cairn_command: list[str]) -> list[Row]:
+    rows: list[Row] = []
+    with Stack(backend, workdir, args.postgres_url, args.pool_size, cairn_command,
+               args.sqlite_write_lock) as stack:
+        stack.set_up(shas, args.keys)
+        targets = {"cairn": stack.cairn, "baseline": stack.baseline}
+        for scenario in args.scenarios:
+            row = Row(scenario, backend)
+            for server in targets.values():
+                if args.warmup > 0:
+                    wrk(server.port, scenario, args.warmup, args)
+            for i in range(args.repeat):
+                order = list(targets) if i % 2 == 0 else list(reversed(targets))
+                for name in order:
+                    run = wrk(targets[name].port, scenario, args.duration, args)
+                    getattr(row, name).append(run)
+                    print(f"  {scenario:<4} {backend:<10} {name:<8} run {i + 1}: {run.rps:8.0f} req/s  "
+                          f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  errors {run.errors}",
+                          flush=True)
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                raw = args.profile / f"cairn-{backend}-{scenario}.txt"
+                run = wrk(stack.cairn.port, scenario, args.duration, args, raw, stack.cairn.proc.pid)
+                print(f"  {scenario:<4} {backend:<10} cairn    under py-spy: {run.rps:.0f} req/s -> {raw}")
+                if raw.exists():
+                    summary = profile_summary(raw)
+                    (args.profile / f"cairn-{backend}-{scenario}.summary.txt").write_text(summary + "\n")
+            rows.append(row)
+    return rows
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--duration", type=float, default=10, help="seconds per measured run (default 10)")
     p.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per server and scenario (default 3)")
     p.add_argument("--repeat", type=int, default=3, help="measured runs per server and scenario; medians shown")
-    p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--scenario", choices=(*SCENARIOS, "both"), default="both")
     p.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the cores to the servers)")
     p.add_argument("--shas", type=int, default=64, help="distinct commits the load touches (default 64)")
     p.add_argument("--keys", type=int, default=4, help="build keys per commit (default 4)")
-    p.add_argument("--pool-size", type=int, default=10, help="database pool of both servers (cairn's default: 10)")
-    p.add_argument("--postgres-url", default=os.environ.get("CAIRN_BENCH_POSTGRES_URL",
-                                                            os.environ.get("CAIRN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)),
-                   help="an administrative PostgreSQL URL; a fresh database is created (and dropped) per server")
-    p.add_argument("--cairn-command", metavar="CMD",
-                   help="how to start cairn (default: the venv's `cairn`); e.g. another checkout's venv/bin/cairn")
     p.add_argument("--sqlite-write-lock", action=argparse.BooleanOptionalAction, default=True,
                    help="baseline queues SQLite writers on an asyncio.Lock, as cairn's db/uow.py does (default on)")
-    p.add_argument("--json", type=Path, help="also write the results here as JSON")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="after the measured runs, one extra cairn run under py-spy per scenario (not counted); "
                         "collapsed stacks and a hot-spot summary go to DIR")
-    p.add_argument("--check", action="store_true", help="exit 1 when a row misses the target")
+    add_common_options(p, pool_help="database pool of both servers (cairn's default: 10)",
+                       postgres_help="an administrative PostgreSQL URL; a fresh database is created (and dropped) "
+                                     "per server",
+                       check_help="exit 1 when a row misses the target")
     args = p.parse_args(argv)
 
     if shutil.which("wrk") is None:
         p.error("wrk is not installed (Debian/Ubuntu: apt-get install wrk)")
     if args.profile and _py_spy() is None:
         p.error("--profile needs py-spy on PATH (pip install py-spy)")
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    scenarios = list(SCENARIOS) if args.scenario == "both" else [args.scenario]
+    args.scenarios = list(SCENARIOS) if args.scenario == "both" else [args.scenario]
     shas = commit_ids(args.shas)
-    cairn_command = shlex.split(args.cairn_command) if args.cairn_command else _cairn_command()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
-    atexit.register(_stop_all)
+    backends, cairn_command = start_harness(args)
     per_run = 2 * (args.warmup + args.repeat * args.duration) + (args.duration if args.profile else 0)
-    print(f"bench: {len(backends)} backend(s) x {len(scenarios)} scenario(s), about "
-          f"{len(backends) * len(scenarios) * per_run / 60:.1f} min of load; {args.connections} connections, "
+    print(f"bench: {len(backends)} backend(s) x {len(args.scenarios)} scenario(s), about "
+          f"{len(backends) * len(args.scenarios) * per_run / 60:.1f} min of load; {args.connections} connections, "
           f"HTTP Basic on every request", flush=True)
-    rows: list[Row] = []
-    failures = 0
-    with tempfile.TemporaryDirectory(prefix="cairn-bench-") as tmp:
-        for backend in backends:
-            try:
-                with Stack(backend, Path(tmp), args.postgres_url, args.pool_size, cairn_command,
-                           args.sqlite_write_lock) as stack:
-                    stack.set_up(shas, args.keys)
-                    targets = {"cairn": stack.cairn, "baseline": stack.baseline}
-                    for scenario in scenarios:
-                        row = Row(scenario, backend)
-                        for server in targets.values():
-                            if args.warmup > 0:
-                                wrk(server.port, scenario, args.warmup, args)
-                        for i in range(args.repeat):
-                            order = list(targets) if i % 2 == 0 else list(reversed(targets))
-                            for name in order:
-                                run = wrk(targets[name].port, scenario, args.duration, args)
-                                getattr(row, name).append(run)
-                                print(f"  {scenario:<4} {backend:<10} {name:<8} run {i + 1}: {run.rps:8.0f} req/s  "
-                                      f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  errors {run.errors}",
-                                      flush=True)
-                        if args.profile:
-                            args.profile.mkdir(parents=True, exist_ok=True)
-                            raw = args.profile / f"cairn-{backend}-{scenario}.txt"
-                            run = wrk(stack.cairn.port, scenario, args.duration, args, raw, stack.cairn.proc.pid)
-                            print(f"  {scenario:<4} {backend:<10} cairn    under py-spy: {run.rps:.0f} req/s -> {raw}")
-                            if raw.exists():
-                                summary = profile_summary(raw)
-                                (args.profile / f"cairn-{backend}-{scenario}.summary.txt").write_text(summary + "\n")
-                        rows.append(row)
-            except Exception as e:  # noqa: BLE001 - one backend failing still reports the other
-                failures += 1
-                print(f"bench: {backend} failed: {e}", file=sys.stderr)
-    _stop_all()
-
-    if rows:
-        print()
-        print(table(rows))
-        print(f"\ntarget: cairn/baseline >= {TARGET_RATIO} and cairn p99 < {TARGET_P99_MS:.0f} ms at "
-              f"{args.connections} connections; medians of {args.repeat} run(s) of {args.duration:g}s")
-        if args.json:
-            args.json.write_text(json.dumps([r.summary() for r in rows], indent=2) + "\n")
+    rows, failures = run_backends("bench", backends,
+                                  lambda backend, workdir: run_backend(backend, workdir, args, shas, cairn_command))
+    report(rows, table(rows), f"target: cairn/baseline >= {TARGET_RATIO} and cairn p99 < {TARGET_P99_MS:.0f} ms at "
+                              f"{args.connections} connections; medians of {args.repeat} run(s) of {args.duration:g}s",
+           args.json)
     errors = sum(r.summary()["errors"] for r in rows)
     missed = sum(not r.summary()["meets_target"] for r in rows)
     if failures or errors:

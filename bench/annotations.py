@@ -21,21 +21,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import atexit
 import importlib.util
 import json
 import os
-import shlex
-import signal
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.__main__ import (ADMIN, DEFAULT_POSTGRES, USER, Server, _cairn_command, _on_signal, _pg_exec, _pg_url,
-                            _stop_all, basic, expect, free_port)
+from bench.__main__ import (USER, Server, add_common_options, basic, cairn_server, drop_databases, expect,
+                            format_table, new_database, report, run_backends, set_up_repo, start_harness)
 
 TARGET_POST_RATIO = 2.0
 SHA = "a1b2c3d4" * 5
@@ -88,11 +84,24 @@ _POSTGRES_DDL = [s.replace("id INTEGER NOT NULL PRIMARY KEY", "id BIGSERIAL PRIM
                   .replace("report_id INTEGER", "report_id BIGINT") for s in _SQLITE_DDL]
 
 
-class _SQLiteBaseline:
+class _Baseline:
+    """What both drivers do alike; `marks` are the driver's eight parameter placeholders."""
+
+    def __init__(self, marks: list[str]):
+        self.insert = f"INSERT INTO insight_annotations ({_COLUMNS}) VALUES ({', '.join(marks)})"
+        self.select = f"SELECT id, {_COLUMNS} FROM insight_annotations WHERE report_id = {marks[0]} ORDER BY id"
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def clear(self) -> None:
+        await self.conn.execute("DELETE FROM insight_annotations WHERE report_id = 1")
+
+
+class _SQLiteBaseline(_Baseline):
     def __init__(self, path: Path):
+        super().__init__(["?"] * 8)
         self.path = path
-        self.insert = f"INSERT INTO insight_annotations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        self.select = (f"SELECT id, {_COLUMNS} FROM insight_annotations WHERE report_id = ? ORDER BY id")
 
     async def open(self) -> None:
         import aiosqlite
@@ -102,12 +111,6 @@ class _SQLiteBaseline:
             await self.conn.execute(f"PRAGMA {pragma}")
         for statement in _SQLITE_DDL:
             await self.conn.execute(statement)
-
-    async def close(self) -> None:
-        await self.conn.close()
-
-    async def clear(self) -> None:
-        await self.conn.execute("DELETE FROM insight_annotations WHERE report_id = 1")
 
     async def write(self, rows: list[tuple]) -> None:
         await self.conn.execute("BEGIN IMMEDIATE")
@@ -123,11 +126,10 @@ class _SQLiteBaseline:
             return await cursor.fetchall()
 
 
-class _PostgresBaseline:
+class _PostgresBaseline(_Baseline):
     def __init__(self, url: str):
+        super().__init__([f"${i}" for i in range(1, 9)])
         self.url = url
-        self.insert = f"INSERT INTO insight_annotations ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        self.select = f"SELECT id, {_COLUMNS} FROM insight_annotations WHERE report_id = $1 ORDER BY id"
 
     async def open(self) -> None:
         import asyncpg
@@ -135,12 +137,6 @@ class _PostgresBaseline:
         self.conn = await asyncpg.connect(self.url)
         for statement in _POSTGRES_DDL:
             await self.conn.execute(statement)
-
-    async def close(self) -> None:
-        await self.conn.close()
-
-    async def clear(self) -> None:
-        await self.conn.execute("DELETE FROM insight_annotations WHERE report_id = 1")
 
     async def write(self, rows: list[tuple]) -> None:
         async with self.conn.transaction():
@@ -180,50 +176,28 @@ def table(rows: list[Row]) -> str:
         lines.append((s["op"], s["backend"], str(s["annotations"]), f"{s['cairn_ms']:.1f}", f"{s['baseline_ms']:.1f}",
                       f"{s['ratio']:.2f}", f"{min(row.cairn):.1f}", f"{max(row.cairn):.1f}",
                       f"{min(row.baseline):.1f}", f"{max(row.baseline):.1f}", verdict))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    out = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
-           for line in lines]
-    out.insert(1, "-" * len(out[0]))
-    return "\n".join(out)
+    return format_table(lines)
 
 
 # --- one backend ----------------------------------------------------------------------------------------
 
 def _start_cairn(backend: str, workdir: Path, args, databases: list[str], cairn_command: list[str]) -> Server:
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CAIRN_", "BENCH_"))}
-    home = workdir / f"cairn-{backend}"
-    home.mkdir()
-    env = dict(base_env, CAIRN_HOME=str(home), CAIRN_ADMIN_USERNAME=ADMIN[0], CAIRN_ADMIN_PASSWORD=ADMIN[1],
-               CAIRN_DB_POOL_SIZE=str(args.pool_size))
-    if args.annotations > 1000:
-        env["CAIRN_INSIGHTS_MAX_ANNOTATIONS"] = str(args.annotations)
-    if backend == "postgresql":
-        env["CAIRN_DATABASE_URL"] = _pg_url(args.postgres_url, _new_database(args.postgres_url, "cairn", databases))
-    port = free_port()
-    server = Server(f"cairn ({backend})", [*cairn_command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                    env, workdir / f"cairn-{backend}.log", port)
+    extra = {"CAIRN_INSIGHTS_MAX_ANNOTATIONS": str(args.annotations)} if args.annotations > 1000 else {}
+    url = _new_database(args.postgres_url, "cairn", databases) if backend == "postgresql" else None
+    server = cairn_server(backend, workdir, cairn_command, args.pool_size, url, **extra)
     server.start()
     server.wait_ready()
     return server
 
 
 def _new_database(admin_url: str, role: str, databases: list[str]) -> str:
-    name = f"cairn_bench_ann_{os.getpid()}_{role}"
-    _pg_exec(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _pg_exec(admin_url, f'CREATE DATABASE "{name}"')
-    databases.append(name)
-    return name
+    return new_database(admin_url, f"cairn_bench_ann_{os.getpid()}_{role}", databases)
 
 
 def _set_up(server: Server) -> None:
     """PRJ/repo, the REPO_READ user `bench`, and its report, all through cairn's API."""
-    admin, port = basic(ADMIN), server.port
-    expect(port, "POST", "/rest/api/latest/projects", admin, {"key": "PRJ", "name": "Bench"})
-    expect(port, "POST", "/rest/api/latest/projects/PRJ/repos", admin, {"name": "repo"})
-    expect(port, "POST", f"/rest/api/latest/admin/users?name={USER[0]}&password={USER[1]}"
-                         f"&displayName=Bench&emailAddress=bench@localhost", admin)
-    expect(port, "PUT", f"/rest/api/latest/projects/PRJ/repos/repo/permissions/users?name={USER[0]}"
-                        f"&permission=REPO_READ", admin)
+    port = server.port
+    set_up_repo(port)
     expect(port, "PUT", REPORT, basic(USER), {"title": "bench lint", "result": "FAIL", "reporter": "bench",
                                               "data": [{"title": "Problems", "type": "NUMBER", "value": 1000}]})
 
@@ -242,8 +216,7 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
         server = _start_cairn(backend, workdir, args, databases, cairn_command)
         _set_up(server)
         if backend == "postgresql":
-            baseline = _PostgresBaseline(_pg_url(args.postgres_url,
-                                                 _new_database(args.postgres_url, "baseline", databases)))
+            baseline = _PostgresBaseline(_new_database(args.postgres_url, "baseline", databases))
         else:
             baseline = _SQLiteBaseline(workdir / f"baseline-{backend}.db")
         loop.run_until_complete(baseline.open())
@@ -308,64 +281,35 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
         loop.close()
         if server is not None:
             server.stop()
-        for name in databases:
-            try:
-                _pg_exec(args.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except Exception as e:  # noqa: BLE001 - cleanup keeps going, says what it left behind
-                print(f"warning: could not drop database {name}: {e}", file=sys.stderr)
+        drop_databases(args.postgres_url, databases)
 
 
 # --- main -----------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.annotations", description=__doc__.splitlines()[0])
-    p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--repeat", type=int, default=7, help="measured rounds per backend (default 7; medians shown)")
     p.add_argument("--warmup", type=int, default=2, help="uncounted rounds first (default 2)")
     p.add_argument("--annotations", type=int, default=1000,
                    help="annotations per request (default 1000, cairn's default cap; more raises the cap)")
-    p.add_argument("--pool-size", type=int, default=10, help="cairn's database pool (default 10)")
-    p.add_argument("--postgres-url", default=os.environ.get("CAIRN_BENCH_POSTGRES_URL",
-                                                            os.environ.get("CAIRN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)),
-                   help="an administrative PostgreSQL URL; fresh databases are created (and dropped)")
-    p.add_argument("--cairn-command", metavar="CMD",
-                   help="how to start cairn (default: the venv's `cairn`); e.g. another checkout's venv/bin/cairn")
-    p.add_argument("--json", type=Path, help="also write the results here as JSON")
-    p.add_argument("--check", action="store_true", help="exit 1 when the POST target is missed")
+    add_common_options(p, pool_help="cairn's database pool (default 10)",
+                       postgres_help="an administrative PostgreSQL URL; fresh databases are created (and dropped)",
+                       check_help="exit 1 when the POST target is missed")
     args = p.parse_args(argv)
     if args.repeat < 1 or args.warmup < 0 or args.annotations < 1:
         p.error("--repeat must be >= 1, --warmup >= 0, --annotations >= 1")
     if importlib.util.find_spec("httpx") is None:  # the client side (cairn's test extra)
         p.error("needs httpx (pip install -e '.[test]')")
 
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    cairn_command = shlex.split(args.cairn_command) if args.cairn_command else _cairn_command()
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    atexit.register(_stop_all)
+    backends, cairn_command = start_harness(args)
     print(f"bench.annotations: {len(backends)} backend(s), {args.annotations} annotations per request, "
           f"{args.warmup} warm-up + {args.repeat} measured rounds", flush=True)
 
-    rows: list[Row] = []
-    failures = 0
-    with tempfile.TemporaryDirectory(prefix="cairn-bench-annotations-") as tmp:
-        for backend in backends:
-            try:
-                rows += run_backend(backend, Path(tmp), args, cairn_command)
-            except Exception as e:  # noqa: BLE001 - one backend failing still reports the other
-                failures += 1
-                print(f"bench.annotations: {backend} failed: {e}", file=sys.stderr)
-    _stop_all()
-
-    if rows:
-        print()
-        print(table(rows))
-        print(f"\ntarget: cairn POST of {args.annotations} annotations <= {TARGET_POST_RATIO:g}x the baseline's batch "
-              f"insert; medians of {args.repeat} round(s); cairn = client-side request time, baseline = in-process "
-              f"driver time")
-        if args.json:
-            args.json.write_text(json.dumps([r.summary() for r in rows], indent=2) + "\n")
+    rows, failures = run_backends("bench.annotations", backends,
+                                  lambda backend, workdir: run_backend(backend, workdir, args, cairn_command))
+    report(rows, table(rows), f"target: cairn POST of {args.annotations} annotations <= {TARGET_POST_RATIO:g}x the "
+                              f"baseline's batch insert; medians of {args.repeat} round(s); cairn = client-side "
+                              f"request time, baseline = in-process driver time", args.json)
     if failures:
         return 2
     missed = sum(r.summary()["meets_target"] is False for r in rows)

@@ -6,7 +6,10 @@
 --                   post: how many commits, deployment keys, environments and sequence numbers the bodies
 --                   are drawn from (bounded, so the POSTs are an insert/update mix)
 --   BENCH_PATH      environments: the path (and query) to GET
--- done() prints one line "BENCH_RESULT {json}" that the harness parses (the same line as load.lua's).
+-- setup(), init() and done() (the "BENCH_RESULT {json}" line the harness parses) are common.lua's.
+
+-- The script's own folder, from the path wrk was given (-s): common.lua lies beside it.
+local common = dofile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./") .. "common.lua")
 
 local scenario = os.getenv("BENCH_SCENARIO") or "post"
 local auth = os.getenv("BENCH_AUTH")
@@ -21,25 +24,12 @@ local states = {"IN_PROGRESS", "SUCCESSFUL", "FAILED"}
 local types = {"DEVELOPMENT", "TESTING", "STAGING", "PRODUCTION"}
 
 -- Must match bench.deployments.post_commits().
-local shas = {}
-for i = 0, nshas - 1 do
-   shas[i + 1] = string.rep(string.format("%08x", 0x2d000000 + i), 5)
-end
+local shas = common.commit_ids(0x2d000000, nshas)
 
 -- What Atlassian's Jenkins plugin sends: OkHttp's JSON media type, its User-Agent, X-Atlassian-Token.
 local post_headers = {["Authorization"] = auth, ["Content-Type"] = "application/json; charset=utf-8",
                       ["User-Agent"] = "bitbucket-jenkins-integration/4.1.3", ["X-Atlassian-Token"] = "no-check"}
 local get_headers = {["Authorization"] = auth}
-
-local threads = 0
-function setup(thread)
-   thread:set("thread_id", threads)
-   threads = threads + 1
-end
-
-function init(args)
-   math.randomseed(os.time() * 1000 + (thread_id or 0))
-end
 
 function request()
    if scenario == "environments" then
@@ -56,13 +46,4 @@ function request()
       '","url":"https://env-' .. e .. '.example.com"},"key":"app-' .. k .. '","state":"' ..
       states[math.random(3)] .. '","url":"https://jenkins.example.com/job/app-' .. k .. '/' .. seq .. '/"}'
    return wrk.format("POST", COMMITS .. sha .. "/deployments", post_headers, body)
-end
-
-function done(summary, latency, requests)
-   local e = summary.errors
-   io.write(string.format(
-      'BENCH_RESULT {"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,' ..
-      '"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\n',
-      summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-      latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
 end

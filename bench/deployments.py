@@ -21,23 +21,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import atexit
 import json
 import os
-import shlex
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.__main__ import (ADMIN, DEFAULT_POSTGRES, USER, Run, Stack, _cairn_command, _on_signal, _stop_all, basic,
-                            commit_ids, expect)
+from bench.__main__ import (ADMIN, USER, Run, Stack, add_common_options, basic, commit_ids, expect, format_table,
+                            report, run_backends, start_harness, wrk_command, wrk_run)
 from bench.__main__ import wrk as build_status_wrk
 
 LUA = Path(__file__).resolve().parent / "deployments.lua"
@@ -142,16 +138,9 @@ def check_history(port: int, n: int, environments: int) -> None:
 def run_wrk(port: int, env: dict[str, str], seconds: float, args) -> Run:
     """One wrk run of deployments.lua against cairn."""
     env = dict(os.environ, BENCH_AUTH=basic(USER), **env)
-    argv = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds:g}s", "--timeout", "10s",
-            "-s", str(LUA), f"http://127.0.0.1:{port}"]
-    out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 60)
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
-    if out.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
-    r = json.loads(line[len("BENCH_RESULT "):])
-    errors = sum(r[k] for k in ("connect", "read", "write", "status", "timeout"))
-    return Run(rps=(r["requests"] - errors) / (r["duration_us"] / 1e6), p50_ms=r["p50_us"] / 1000,
-               p99_ms=r["p99_us"] / 1000, errors=errors, requests=r["requests"])
+    out = subprocess.run(wrk_command(LUA, port, seconds, args), env=env, capture_output=True, text=True,
+                         timeout=seconds + 60)
+    return wrk_run(out)
 
 
 def _median(runs: list[Run], attr: str) -> float:
@@ -214,11 +203,7 @@ def table(results: list[Result]) -> str:
             g = s["growth"]
             lines.append((f"  {g['to'] // 1000}k / {g['from'] // 1000}k", res.backend, f"{g['rps_ratio']:.2f}", "",
                           f"{g['p99_ratio']:.2f}", "", "", "", "ok" if g["meets_target"] else "MISS"))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
-    out = ["  ".join(cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths)))
-           for line in lines]
-    out.insert(1, "-" * len(out[0]))
-    return "\n".join(out)
+    return format_table(lines)
 
 
 # --- one backend ----------------------------------------------------------------------------------------
@@ -283,7 +268,6 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.deployments", description=__doc__.splitlines()[0])
-    p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--scenario", choices=("post", "environments", "both"), default="both")
     p.add_argument("--duration", type=float, default=5, help="seconds per measured run (default 5)")
     p.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per server and scenario (default 2)")
@@ -299,14 +283,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="listing: deployments stored when measured, ascending (default 10000,100000)")
     p.add_argument("--limit", type=int, default=25,
                    help="listing: the page size asked for (default 25, Bitbucket's default page)")
-    p.add_argument("--pool-size", type=int, default=10, help="database pool of both servers (cairn's default: 10)")
-    p.add_argument("--postgres-url", default=os.environ.get("CAIRN_BENCH_POSTGRES_URL",
-                                                            os.environ.get("CAIRN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)),
-                   help="an administrative PostgreSQL URL; fresh databases are created (and dropped)")
-    p.add_argument("--cairn-command", metavar="CMD",
-                   help="how to start cairn (default: the venv's `cairn`); e.g. another checkout's venv/bin/cairn")
-    p.add_argument("--json", type=Path, help="also write the results here as JSON")
-    p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    add_common_options(p, pool_help="database pool of both servers (cairn's default: 10)",
+                       postgres_help="an administrative PostgreSQL URL; fresh databases are created (and dropped)",
+                       check_help="exit 1 when a target is missed")
     args = p.parse_args(argv)
     try:
         args.history = sorted(int(n) for n in args.history.split(","))
@@ -317,37 +296,18 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         p.error("wrk is not installed (Debian/Ubuntu: apt-get install wrk)")
     args.scenarios = ("post", "environments") if args.scenario == "both" else (args.scenario,)
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    cairn_command = shlex.split(args.cairn_command) if args.cairn_command else _cairn_command()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    atexit.register(_stop_all)
+    backends, cairn_command = start_harness(args)
     print(f"bench.deployments: {', '.join(backends)}; {args.connections} connections, HTTP Basic on every request; "
           f"{args.warmup:g}s warm-up + {args.repeat} x {args.duration:g}s per measurement", flush=True)
 
-    results: list[Result] = []
-    failures = 0
-    with tempfile.TemporaryDirectory(prefix="cairn-bench-deployments-") as tmp:
-        for backend in backends:
-            try:
-                results.append(run_backend(backend, Path(tmp), args, cairn_command))
-            except Exception as e:  # noqa: BLE001 - one backend failing still reports the other
-                failures += 1
-                print(f"bench.deployments: {backend} failed: {e}", file=sys.stderr)
-    _stop_all()
-
-    if results:
-        print()
-        print(table(results))
-        print(f"\npost: cairn's deployment POST vs the build-status baseline's POST upsert; target ratio >= "
-              f"{TARGET_RATIO} and cairn p99 < {TARGET_P99_MS:.0f} ms. environments: GET ?limit={args.limit} with "
-              f"{args.environments} environments; target: throughput at {args.history[-1] // 1000}k >= "
-              f"{TARGET_GROWTH:.0%} of {args.history[0] // 1000}k (the row shows req/s and p99 ratios). "
-              f"Medians of {args.repeat} run(s) of {args.duration:g}s.")
-        if args.json:
-            args.json.write_text(json.dumps([r.summary() for r in results], indent=2) + "\n")
+    results, failures = run_backends("bench.deployments", backends,
+                                     lambda backend, workdir: [run_backend(backend, workdir, args, cairn_command)])
+    report(results, table(results),
+           f"post: cairn's deployment POST vs the build-status baseline's POST upsert; target ratio >= "
+           f"{TARGET_RATIO} and cairn p99 < {TARGET_P99_MS:.0f} ms. environments: GET ?limit={args.limit} with "
+           f"{args.environments} environments; target: throughput at {args.history[-1] // 1000}k >= "
+           f"{TARGET_GROWTH:.0%} of {args.history[0] // 1000}k (the row shows req/s and p99 ratios). "
+           f"Medians of {args.repeat} run(s) of {args.duration:g}s.", args.json)
     summaries = [r.summary() for r in results]
     if failures or any(s["errors"] for s in summaries):
         return 2

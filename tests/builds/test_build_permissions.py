@@ -2,59 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from tests.builds.conftest import BUILDS, status
 from tests.fixtures.api import assert_error
+from tests.fixtures.callers import Caller, make_caller
 
 AUTH_REQUIRED = "com.atlassian.plugins.rest.common.security.AuthenticationRequiredException"
 AUTHORISATION = "com.atlassian.bitbucket.AuthorisationException"
 NO_PROJECT = "com.atlassian.bitbucket.project.NoSuchProjectException"
 NO_REPO = "com.atlassian.bitbucket.repository.NoSuchRepositoryException"
-
-
-class Caller:
-    """Sends requests as one caller: Basic password, a token as Bearer or as Basic password, or anonymous."""
-
-    def __init__(self, api, headers: dict[str, str]):
-        self.api, self.headers = api.as_user(None), headers
-
-    def post(self, body):
-        return self.api.post(BUILDS, json=body, headers=self.headers)
-
-    def get(self, **params):
-        return self.api.get(BUILDS, params=params, headers=self.headers)
-
-    def delete(self, key):
-        return self.api.delete(BUILDS, params={"key": key}, headers=self.headers)
-
-
-def basic(user: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
-
-
-def make_caller(api, kind: str) -> Caller:
-    """Create the caller named by `kind` on the PRJ/repo fixture."""
-    if kind == "anonymous":
-        return Caller(api, {})
-    if kind.startswith("token"):
-        # e.g. "token-bearer-REPO_READ": the repository's administrator, through a token capped at REPO_READ.
-        _, how, permission = kind.split("-", 2)
-        owner = api.user("owner")
-        api.grant_repo("owner", "REPO_ADMIN")
-        secret = api.token(owner, [permission])["token"]
-        return Caller(api, {"Authorization": f"Bearer {secret}"} if how == "bearer" else basic("owner", secret))
-    if kind.startswith("global-"):
-        user = api.user("someone", permission=kind.removeprefix("global-"))
-    else:
-        user = api.user("someone")
-        if kind.startswith("REPO_"):
-            api.grant_repo("someone", kind)
-        elif kind.startswith("PROJECT_"):
-            api.grant_project("someone", kind)
-    return Caller(api, basic(*user))
 
 
 # caller kind -> (POST, GET, DELETE) status, exceptionName of the refusals
@@ -84,20 +41,20 @@ def test_permission_matrix(repo, count, kind):
     caller = make_caller(repo, kind)
     assert repo.post(BUILDS, json=status("existing", "FAILED")).status_code == 204
 
-    r = caller.post(status("mine", "SUCCESSFUL"))
+    r = caller.post(BUILDS, json=status("mine", "SUCCESSFUL"))
     if post == 204:
         assert r.status_code == 204, r.text
     else:
         assert_error(r, post, exception)
     assert count() == (2 if post == 204 else 1)  # a refused post stores nothing
 
-    for r in (caller.get(key="existing"), caller.get()):
+    for r in (caller.get(BUILDS, params={"key": "existing"}), caller.get(BUILDS)):
         if get == 200:
             assert r.status_code == 200, r.text
         else:
             assert_error(r, get, exception)
 
-    r = caller.delete("existing")
+    r = caller.delete(BUILDS, params={"key": "existing"})
     if delete == 204:
         assert r.status_code == 204, r.text
         assert_error(repo.get(BUILDS, params={"key": "existing"}), 404)
@@ -134,8 +91,8 @@ def test_user_who_sees_the_project_gets_no_such_repository(repo):
 def test_token_of_an_administrator_is_capped(repo):
     secret = repo.token(("admin", "admin-password"), ["REPO_READ"])["token"]
     caller = Caller(repo, {"Authorization": f"Bearer {secret}"})
-    assert caller.post(status("K")).status_code == 204
-    assert_error(caller.delete("K"), 401, AUTHORISATION)
+    assert caller.post(BUILDS, json=status("K")).status_code == 204
+    assert_error(caller.delete(BUILDS, params={"key": "K"}), 401, AUTHORISATION)
     assert repo.get(BUILDS, params={"key": "K"}).status_code == 200
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builds.test_build_permissions import make_caller
 from tests.deployments.conftest import (
     AUTH_REQUIRED,
     AUTHORISATION,
@@ -23,6 +22,7 @@ from tests.deployments.conftest import (
     identity,
 )
 from tests.fixtures.api import assert_error
+from tests.fixtures.callers import make_caller
 
 # caller kind -> (POST, GET and both listings, DELETE) status, exceptionName of the refusals
 MATRIX = {

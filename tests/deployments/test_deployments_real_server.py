@@ -16,34 +16,21 @@ import hashlib
 import hmac
 import json
 import secrets
-import time
 
 import httpx
 import pytest
-import requests
 from atlassian import Bitbucket
 
-from tests.fixtures.server import ADMIN, Server, _mark_server_output, server  # noqa: F401 - fixtures
-
-PROJECT, SLUG = "PRJ", "repo"
+from tests.fixtures.server import (  # noqa: F401 - fixtures
+    ADMIN, AUTHORISATION, JSON_UTF8, NO_ENTITY, PROJECT, SLUG, Server, _mark_server_output, access_token,
+    library_error, new_sha, now_ms, server, set_up_repository)
 CI = ("ci", "ci-password")  # REPO_READ on PRJ/repo: the Jenkins service account
-JSON_UTF8 = "application/json;charset=UTF-8"
-NO_ENTITY = "com.atlassian.bitbucket.NoSuchEntityException"
-AUTHORISATION = "com.atlassian.bitbucket.AuthorisationException"
 
 # api-notes section 6: the plugin's own test fixture deployments/send_deployment_request.json, byte for byte.
 JENKINS_REQUEST = ('{"deploymentSequenceNumber":42,"description":"my-description","displayName":"my-display-name",'
                    '"environment":{"key":"My-env","displayName":"MY-ENV","type":"DEVELOPMENT",'
                    '"url":"http://url.to.env"},"key":"my-key","state":"FAILED","url":"http://url.to.job"}')
 WEBHOOK_SECRET = b"jenkins-webhook-secret"
-
-
-def new_sha() -> str:
-    return secrets.token_hex(20)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def commit(sha: str) -> dict:
@@ -79,44 +66,15 @@ def jenkins_post(server: Server, sha: str, auth: str, body: str = JENKINS_REQUES
         return client.post(f"/{path(sha)}", content=raw, headers=jenkins_headers(auth, raw))
 
 
-def library_error(call, status: int) -> dict:
-    """Run a library call that must fail; check the status and Bitbucket's error body; return the first error."""
-    with pytest.raises(requests.HTTPError) as info:
-        call()
-    response = info.value.response
-    assert response.status_code == status, (response.status_code, response.text)
-    assert response.headers["Content-Type"] == JSON_UTF8
-    body = response.json()
-    assert set(body) == {"errors"} and body["errors"], body
-    for error in body["errors"]:
-        assert set(error) == {"context", "message", "exceptionName"}, error
-    return body["errors"][0]
-
-
 # --------------------------------------------------------------------------------------------
 # Set-up: PRJ/repo, the REPO_READ user `ci` and its access token, through the API
 # --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def ci(server: Server) -> dict:
-    with httpx.Client(base_url=server.url, auth=ADMIN, timeout=30) as admin:
-        def ok(r: httpx.Response, *codes: int) -> httpx.Response:
-            assert r.status_code in codes, (r.request.method, r.request.url, r.status_code, r.text)
-            return r
-
-        ok(admin.post("/rest/api/1.0/projects", json={"key": PROJECT, "name": "Project"}), 201)
-        ok(admin.post(f"/rest/api/1.0/projects/{PROJECT}/repos", json={"name": SLUG, "scmId": "git"}), 201)
-        ok(admin.post("/rest/api/1.0/admin/users",
-                      params={"name": CI[0], "password": CI[1], "displayName": "Jenkins",
-                              "emailAddress": "ci@example.com"}), 204)
-        ok(admin.put(f"/rest/api/1.0/projects/{PROJECT}/repos/{SLUG}/permissions/users",
-                     params={"name": CI[0], "permission": "REPO_READ"}), 204)
-        repository = ok(admin.get(f"/{repo_path()}"), 200).json()
-    with httpx.Client(base_url=server.url, auth=CI, timeout=30) as user:
-        token = user.put(f"/rest/access-tokens/1.0/users/{CI[0]}",
-                         json={"name": "jenkins", "permissions": ["REPO_READ"]})
-        assert token.status_code == 200, token.text
-    return {"server": server, "repository": repository, "bearer": f"Bearer {token.json()['token']}",
+    repository = set_up_repository(server, (*CI, "Jenkins"))
+    token = access_token(server, CI, "jenkins")
+    return {"server": server, "repository": repository, "bearer": f"Bearer {token}",
             "basic": "Basic " + base64.b64encode(f"{CI[0]}:{CI[1]}".encode()).decode()}
 
 

@@ -2,49 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from tests.fixtures.api import assert_error
+from tests.fixtures.callers import make_caller
 from tests.insights.conftest import (ANNOTATIONS, AUTH_REQUIRED, AUTHORISATION, NO_PROJECT, NO_REPO, REPORTS,
                                      annotate, annotation, annotations_of, annotations_url, commit_url, report,
                                      report_url)
-
-
-def basic(user: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
-
-
-def make_caller(api, kind: str):
-    """The caller named by `kind` on PRJ/repo, as an Api sending its own Authorization header."""
-    if kind == "anonymous":
-        return api.as_user(None)
-    if kind.startswith("token"):
-        # e.g. "token-REPO_READ": the repository's administrator, through a token capped at REPO_READ.
-        owner = api.user("owner")
-        api.grant_repo("owner", "REPO_ADMIN")
-        secret = api.token(owner, [kind.removeprefix("token-")])["token"]
-        return Headers(api, {"Authorization": f"Bearer {secret}"})
-    if kind.startswith("global-"):
-        user = api.user("someone", permission=kind.removeprefix("global-"))
-    else:
-        user = api.user("someone")
-        if kind.startswith("REPO_"):
-            api.grant_repo("someone", kind)
-        elif kind.startswith("PROJECT_"):
-            api.grant_project("someone", kind)
-    return Headers(api, basic(*user))
-
-
-class Headers:
-    """An Api-like caller that authenticates with fixed headers."""
-
-    def __init__(self, api, headers: dict[str, str]):
-        self.api, self.headers = api.as_user(None), headers
-
-    def __getattr__(self, method):
-        return lambda path, **kw: getattr(self.api, method)(path, headers=self.headers, **kw)
 
 
 # caller kind -> (PUT own report, read, replace/annotate another's report, delete another's, exceptionName)

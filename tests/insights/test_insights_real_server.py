@@ -10,32 +10,17 @@ PRJ/repo, as a CI service account would. The server runs once per database (test
 
 from __future__ import annotations
 
-import secrets
-import time
-
-import httpx
 import pytest
 import requests
 from atlassian import Bitbucket
 from bitbucketserver import BitbucketServer
 from bitbucketserver.connection import BitbucketServerException
 
-from tests.fixtures.server import ADMIN, Server, _mark_server_output, server  # noqa: F401 - fixtures
-
-PROJECT, SLUG = "PRJ", "repo"
+from tests.fixtures.server import (  # noqa: F401 - fixtures
+    AUTHORISATION, NO_ENTITY, PROJECT, SLUG, Server, _mark_server_output, library_error, new_sha, now_ms, server,
+    set_up_repository)
 CI = ("ci", "ci-password")  # REPO_READ on PRJ/repo: creates the reports
 OTHER = ("other", "other-password")  # REPO_READ too, but not the reports' creator
-JSON_UTF8 = "application/json;charset=UTF-8"
-NO_ENTITY = "com.atlassian.bitbucket.NoSuchEntityException"
-AUTHORISATION = "com.atlassian.bitbucket.AuthorisationException"
-
-
-def new_sha() -> str:
-    return secrets.token_hex(20)
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 # --------------------------------------------------------------------------------------------
@@ -44,18 +29,7 @@ def now_ms() -> int:
 
 @pytest.fixture(scope="module")
 def ci_setup(server: Server) -> Server:
-    with httpx.Client(base_url=server.url, auth=ADMIN, timeout=30) as admin:
-        def ok(r: httpx.Response, *codes: int) -> None:
-            assert r.status_code in codes, (r.request.method, r.request.url, r.status_code, r.text)
-
-        ok(admin.post("/rest/api/1.0/projects", json={"key": PROJECT, "name": "Project"}), 201)
-        ok(admin.post(f"/rest/api/1.0/projects/{PROJECT}/repos", json={"name": SLUG, "scmId": "git"}), 201)
-        for name, password in (CI, OTHER):
-            ok(admin.post("/rest/api/1.0/admin/users",
-                          params={"name": name, "password": password, "displayName": name.title(),
-                                  "emailAddress": f"{name}@example.com"}), 204)
-            ok(admin.put(f"/rest/api/1.0/projects/{PROJECT}/repos/{SLUG}/permissions/users",
-                         params={"name": name, "permission": "REPO_READ"}), 204)
+    set_up_repository(server, *((name, password, name.title()) for name, password in (CI, OTHER)))
     return server
 
 
@@ -133,20 +107,6 @@ def atlassian_annotations(bb: Bitbucket, sha: str, key: str, version: str = "1.0
     assert set(body) == {"totalCount", "annotations"}, body
     assert body["totalCount"] == len(body["annotations"])
     return body
-
-
-def library_error(call, status: int) -> dict:
-    """Run a library call that must fail; check the status and Bitbucket's error body; return the first error."""
-    with pytest.raises(requests.HTTPError) as info:
-        call()
-    response = info.value.response
-    assert response.status_code == status, (response.status_code, response.text)
-    assert response.headers["Content-Type"] == JSON_UTF8
-    body = response.json()
-    assert set(body) == {"errors"} and body["errors"], body
-    for error in body["errors"]:
-        assert set(error) == {"context", "message", "exceptionName"}, error
-    return body["errors"][0]
 
 
 def test_atlassian_ci_run(ci_setup):

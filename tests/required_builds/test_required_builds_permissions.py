@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from tests.fixtures.api import SHA, assert_error
+from tests.fixtures.callers import make_caller
 from tests.required_builds.conftest import (
     AUTH_REQUIRED,
     AUTHORISATION,
@@ -24,31 +23,6 @@ from tests.required_builds.conftest import (
 
 READS = ("conditions", "model", "configuration", "verdict")
 WRITES = ("create", "update", "delete", "put-configuration", "delete-configuration", "default-branch")
-
-
-def basic(user: str, secret: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
-
-
-def make_headers(api, kind: str) -> dict[str, str]:
-    """Headers of the caller named by `kind` on PRJ/repo (same kinds as the build-status matrix)."""
-    if kind == "anonymous":
-        return {}
-    if kind.startswith("token"):
-        _, how, permission = kind.split("-", 2)
-        owner = api.user("owner")
-        api.grant_repo("owner", "REPO_ADMIN")
-        secret = api.token(owner, [permission])["token"]
-        return {"Authorization": f"Bearer {secret}"} if how == "bearer" else basic("owner", secret)
-    if kind.startswith("global-"):
-        user = api.user("someone", permission=kind.removeprefix("global-"))
-    else:
-        user = api.user("someone")
-        if kind.startswith("REPO_"):
-            api.grant_repo("someone", kind)
-        elif kind.startswith("PROJECT_"):
-            api.grant_project("someone", kind)
-    return basic(*user)
 
 
 def send(api, headers: dict, operation: str, condition_id: int):
@@ -100,7 +74,7 @@ def _state(api) -> tuple:
 @pytest.mark.parametrize("operation", READS + WRITES)
 def test_permission_matrix(repo, kind, operation):
     reads, writes, exception = MATRIX[kind]
-    headers = make_headers(repo, kind)
+    headers = make_caller(repo, kind).headers
     existing = create(repo, keys=["existing"])
     repo.put(CONFIGURATION, json={"types": [{"id": "FEATURE", "prefix": "f/"}]})
     before = _state(repo)

@@ -7,7 +7,6 @@ The server runs once per database (tests/fixtures/server.py). PRJ/repo requires 
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -15,14 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.server import ADMIN, Server, _free_port, _mark_server_output, server  # noqa: F401 - fixtures
+from tests.fixtures.server import (  # noqa: F401 - fixtures
+    ADMIN, PROJECT, SLUG, Server, _free_port, _mark_server_output, access_token, new_sha, ok, server,
+    set_up_repository)
 
-PROJECT, SLUG = "PRJ", "repo"
 GATE = ("gate", "gate-password")
-
-
-def new_sha() -> str:
-    return secrets.token_hex(20)
 
 
 def cairn() -> str:
@@ -41,34 +37,30 @@ def run_gate(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
 @pytest.fixture(scope="module")
 def setup(server: Server) -> dict:
     """PRJ/repo with its condition, a REPO_READ user and that user's token (made through the API)."""
-    with httpx.Client(base_url=server.url, auth=ADMIN, timeout=30) as admin:
-        def ok(r: httpx.Response, *codes: int) -> httpx.Response:
-            assert r.status_code in codes, (r.request.method, r.request.url, r.status_code, r.text)
-            return r
-
-        ok(admin.post("/rest/api/1.0/projects", json={"key": PROJECT, "name": "Project"}), 201)
-        ok(admin.post(f"/rest/api/1.0/projects/{PROJECT}/repos", json={"name": SLUG, "scmId": "git"}), 201)
-        ok(admin.post("/rest/api/1.0/admin/users",
-                      params={"name": GATE[0], "password": GATE[1], "displayName": "Gate",
-                              "emailAddress": "gate@example.com"}), 204)
-        ok(admin.put(f"/rest/api/1.0/projects/{PROJECT}/repos/{SLUG}/permissions/users",
-                     params={"name": GATE[0], "permission": "REPO_READ"}), 204)
-        condition = ok(admin.post(f"/rest/required-builds/1.0/projects/{PROJECT}/repos/{SLUG}/condition",
-                                  json={"buildParentKeys": ["ci", "lint"],
-                                        "refMatcher": {"id": "refs/heads/main", "type": {"id": "BRANCH"}},
-                                        "exemptRefMatcher": {"id": "HOTFIX", "type": {"id": "MODEL_CATEGORY"}}}),
-                       200).json()
+    set_up_repository(server, (*GATE, "Gate"))
+    condition = ok(httpx.post(f"{server.url}/rest/required-builds/1.0/projects/{PROJECT}/repos/{SLUG}/condition",
+                              auth=ADMIN, timeout=30,
+                              json={"buildParentKeys": ["ci", "lint"],
+                                    "refMatcher": {"id": "refs/heads/main", "type": {"id": "BRANCH"}},
+                                    "exemptRefMatcher": {"id": "HOTFIX", "type": {"id": "MODEL_CATEGORY"}}}),
+                   200).json()
     # The README's way: PUT /rest/access-tokens/latest/users/<name>, signed in as that user.
-    r = httpx.put(f"{server.url}/rest/access-tokens/latest/users/{GATE[0]}", auth=GATE, timeout=30,
-                  json={"name": "merge-gate", "permissions": ["REPO_READ"]})
-    assert r.status_code == 200, r.text
-    return {"server": server, "token": r.json()["token"], "condition": condition}
+    token = access_token(server, GATE, "merge-gate", version="latest")
+    return {"server": server, "token": token, "condition": condition}
 
 
 def post_status(server: Server, sha: str, key: str, state: str, **extra) -> None:
     r = httpx.post(f"{server.url}/rest/api/1.0/projects/{PROJECT}/repos/{SLUG}/commits/{sha}/builds",
                    auth=ADMIN, timeout=30, json={"key": key, "state": state, "url": f"https://ci/{key}", **extra})
     assert r.status_code == 204, r.text
+
+
+def commit_with(setup: dict, **states: str) -> str:
+    """A new commit with a build status posted for each key=state."""
+    sha = new_sha()
+    for key, state in states.items():
+        post_status(setup["server"], sha, key, state)
+    return sha
 
 
 def gate(setup: dict, sha: str, target: str = "refs/heads/main", source: str | None = "refs/heads/feature/x",
@@ -83,8 +75,7 @@ def gate(setup: dict, sha: str, target: str = "refs/heads/main", source: str | N
 # --- exit 0: the merge may proceed ------------------------------------------------------------------
 
 def test_passing_exits_0(setup):
-    sha = new_sha()
-    post_status(setup["server"], sha, "ci", "SUCCESSFUL")
+    sha = commit_with(setup, ci="SUCCESSFUL")
     post_status(setup["server"], sha, "lint-py", "SUCCESSFUL", parent="lint")
     done = gate(setup, sha)
     assert done.returncode == 0, (done.stdout, done.stderr)
@@ -105,9 +96,7 @@ def test_exempted_source_exits_0(setup):
 
 
 def test_token_from_the_environment_and_a_trailing_slash(setup):
-    sha = new_sha()
-    post_status(setup["server"], sha, "ci", "SUCCESSFUL")
-    post_status(setup["server"], sha, "lint", "SUCCESSFUL")
+    sha = commit_with(setup, ci="SUCCESSFUL", lint="SUCCESSFUL")
     done = run_gate("--server", setup["server"].url + "/", f"{PROJECT}/{SLUG}", "--target", "main",
                     "--commit", sha.upper(), env={"CAIRN_TOKEN": setup["token"]})
     assert done.returncode == 0, (done.stdout, done.stderr)
@@ -117,9 +106,7 @@ def test_token_from_the_environment_and_a_trailing_slash(setup):
 
 @pytest.mark.parametrize("lint_state", ["FAILED", "INPROGRESS", "CANCELLED"])
 def test_blocked_exits_1_naming_the_unmet_key_and_state(setup, lint_state):
-    sha = new_sha()
-    post_status(setup["server"], sha, "ci", "SUCCESSFUL")
-    post_status(setup["server"], sha, "lint", lint_state)
+    sha = commit_with(setup, ci="SUCCESSFUL", lint=lint_state)
     done = gate(setup, sha)
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert "Merge is blocked." in done.stdout
@@ -135,8 +122,7 @@ def test_missing_exits_1_naming_both_keys(setup):
 
 
 def test_legacy_status_does_not_open_the_gate(setup):
-    sha = new_sha()
-    post_status(setup["server"], sha, "ci", "SUCCESSFUL")
+    sha = commit_with(setup, ci="SUCCESSFUL")
     r = httpx.post(f"{setup['server'].url}/rest/build-status/1.0/commits/{sha}", auth=ADMIN, timeout=30,
                    json={"key": "lint", "state": "SUCCESSFUL", "url": "https://ci/legacy"})
     assert r.status_code == 204, r.text
@@ -146,9 +132,7 @@ def test_legacy_status_does_not_open_the_gate(setup):
 
 
 def test_gate_opens_once_the_build_succeeds(setup):
-    sha = new_sha()
-    post_status(setup["server"], sha, "ci", "SUCCESSFUL")
-    post_status(setup["server"], sha, "lint", "INPROGRESS")
+    sha = commit_with(setup, ci="SUCCESSFUL", lint="INPROGRESS")
     assert gate(setup, sha).returncode == 1
     post_status(setup["server"], sha, "lint", "SUCCESSFUL")
     assert gate(setup, sha).returncode == 0

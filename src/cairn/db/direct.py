@@ -13,7 +13,7 @@ work only. SQLite writers queue on the same lock as db/uow.py.
 from __future__ import annotations
 
 import functools
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -63,23 +63,23 @@ class DirectConnection:
 
 
 @asynccontextmanager
+async def _pooled(engine: AsyncEngine):
+    pooled = await engine.raw_connection()
+    try:
+        yield pooled.driver_connection
+    finally:
+        await greenlet_spawn(pooled.close)
+
+
+@asynccontextmanager
 async def direct_connection(engine: AsyncEngine, write: bool) -> AsyncIterator[DirectConnection]:
     """A connection from the engine's pool, its driver connection in autocommit (one statement, one
-    transaction). A SQLite writer takes this process's writer lock first, as unit_of_work does (the other
-    order deadlocks once the pool is exhausted), and gives it up before returning the connection."""
+    transaction)."""
     sqlite = is_sqlite(engine)
-    lock = sqlite_writer_lock(engine) if sqlite and write else None
-    if lock is not None:
-        await lock.acquire()
-    try:
-        pooled = await engine.raw_connection()
-        try:
-            yield DirectConnection(pooled.driver_connection, engine.dialect, sqlite)
-        finally:
-            if lock is not None:
-                lock.release()
-                lock = None
-            await greenlet_spawn(pooled.close)
-    finally:
-        if lock is not None:
-            lock.release()
+    async with AsyncExitStack() as stack:
+        if sqlite and write:
+            # Lock first, then connection, as unit_of_work does: the other order deadlocks once the pool
+            # is exhausted.
+            await stack.enter_async_context(sqlite_writer_lock(engine))
+        driver = await stack.enter_async_context(_pooled(engine))
+        yield DirectConnection(driver, engine.dialect, sqlite)
