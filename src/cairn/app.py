@@ -16,8 +16,8 @@ from cairn import __version__
 from cairn.api import allowed_methods, declared_permissions, include_routes
 from cairn.auth import service as users
 from cairn.auth import store as auth_store
-from cairn.auth.credentials import Authenticator
 from cairn.auth.access import AccessCache
+from cairn.auth.credentials import Authenticator
 from cairn.auth.passwords import make_hasher
 from cairn.auth.permissions import SYS_ADMIN
 from cairn.config import Settings

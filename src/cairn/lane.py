@@ -76,6 +76,7 @@ class FastLane:
         state = scope["app"].state
         principal = self._principal(scope)
         access = principal and state.access.get(principal, project_key, slug)
+        # What the route declares (RepoReadSignedIn): a signed-in caller with read access.
         if access and access[1] >= perms.READ:
             try:
                 request = BuildStatusSetRequest.model_validate_json(body)

@@ -8,7 +8,6 @@ from tests.fixtures.api import SHA
 
 AUTH_REQUIRED = "com.atlassian.plugins.rest.common.security.AuthenticationRequiredException"
 AUTHORISATION = "com.atlassian.bitbucket.AuthorisationException"
-NO_ENTITY = "com.atlassian.bitbucket.NoSuchEntityException"
 NO_PROJECT = "com.atlassian.bitbucket.project.NoSuchProjectException"
 NO_REPO = "com.atlassian.bitbucket.repository.NoSuchRepositoryException"
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.fixtures.api import SHA2, assert_error
-from tests.insights.conftest import (ANNOTATIONS, NO_ENTITY, annotate, annotation, annotations_of,
+from tests.insights.conftest import (ANNOTATIONS, annotate, annotation, annotations_of,
                                      annotations_url, commit_url, report, report_url, short)
 
 FULL = {"message": "SQL injection", "severity": "HIGH", "type": "VULNERABILITY", "path": "src/db/query.py",
@@ -158,7 +158,7 @@ def test_malformed_json_is_400(rep, count):
 def test_absent_report_is_404(repo, count):
     for r in (post(repo, annotation()), repo.get(annotations_url("K")),
               repo.put(f"{annotations_url('K')}/e", json=annotation()), repo.delete(annotations_url("K"))):
-        assert_error(r, 404, NO_ENTITY)
+        assert_error(r, 404, context="reportKey")
     assert count("annotations") == 0
 
 

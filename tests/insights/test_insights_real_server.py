@@ -17,7 +17,7 @@ from bitbucketserver import BitbucketServer
 from bitbucketserver.connection import BitbucketServerException
 
 from tests.fixtures.server import (  # noqa: F401 - fixtures
-    AUTHORISATION, NO_ENTITY, PROJECT, SLUG, Server, _mark_server_output, library_error, new_sha, now_ms, server,
+    AUTHORISATION, PROJECT, SLUG, Server, _mark_server_output, library_error, new_sha, now_ms, server,
     set_up_repository)
 CI = ("ci", "ci-password")  # REPO_READ on PRJ/repo: creates the reports
 OTHER = ("other", "other-password")  # REPO_READ too, but not the reports' creator
@@ -167,7 +167,7 @@ def test_atlassian_errors_a_ci_job_would_see(ci_setup):
     # Annotations before the report: 404 naming the report.
     error = library_error(lambda: bb.add_code_insights_annotations_to_report(PROJECT, SLUG, sha, key,
                                                                              ANNOTATIONS), 404)
-    assert error["exceptionName"] == NO_ENTITY and key in error["message"], error
+    assert error["exceptionName"] is None and error["context"] == "reportKey" and key in error["message"], error
 
     bb.create_code_insights_report(PROJECT, SLUG, sha, key, "flake8")
     # One bad annotation: 400 naming it, and none of the request is stored.

@@ -149,6 +149,8 @@ BAD_CONFIGURATION = {
     "development without a branch": ({"development": {"useDefault": False}}, "development"),
     "non-boolean useDefault": ({"development": {"useDefault": "true"}}, "development"),
     "types not a list": ({"types": "FEATURE"}, "types"),
+    "blank branch": ({"production": {"refId": "  "}}, "production"),
+    "branch longer than a ref may be": ({"development": {"refId": "x" * 1020, "useDefault": False}}, "development"),
 }
 
 

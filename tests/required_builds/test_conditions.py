@@ -234,6 +234,7 @@ BAD = {
     "pattern without id": (_with(refMatcher=matcher("PATTERN")), "refMatcher"),
     "empty branch": (_with(refMatcher=matcher("BRANCH", "")), "refMatcher"),
     "bad MODEL_BRANCH id": (_with(refMatcher=matcher("MODEL_BRANCH", "staging")), "refMatcher"),
+    "branch longer than a ref may be": (_with(refMatcher=matcher("BRANCH", "x" * 1020)), "refMatcher"),
     "bad exempt category": (_with(exemptRefMatcher=matcher("MODEL_CATEGORY", "feature")), "exemptRefMatcher"),
     "bad exempt type": (_with(exemptRefMatcher=matcher("TAG", "v1")), "exemptRefMatcher"),
     "empty exempt pattern": (_with(exemptRefMatcher=matcher("PATTERN", "")), "exemptRefMatcher"),
@@ -262,10 +263,20 @@ def test_bad_update_is_400_and_changes_nothing(repo, name):
     assert conditions(repo) == [created]
 
 
+ARGUMENT_VALIDATION = "com.atlassian.bitbucket.validation.ArgumentValidationException"
+
+
 @pytest.mark.parametrize("name, message", [
     ("unknown type", "NOPE"), ("unknown category", "EPIC"), ("bad MODEL_BRANCH id", "staging")])
 def test_impossible_matcher_message_names_it(repo, name, message):
-    assert_error(repo.post(CONDITION, json=BAD[name][0]), 400, contains=message)
+    assert_error(repo.post(CONDITION, json=BAD[name][0]), 400, ARGUMENT_VALIDATION, contains=message)
+
+
+def test_missing_matcher_is_bitbucket_s_argument_validation_error(repo):
+    error = assert_error(repo.post(CONDITION, json=BAD["missing refMatcher"][0]), 400, ARGUMENT_VALIDATION,
+                         context="refMatcher")
+    assert error["message"] == ("A refMatcher with ID and type is required when creating or updating a new "
+                                "condition.")
 
 
 @pytest.mark.parametrize("raw", [b'{"buildParentKeys": [', b"not json", b"", b"[]", b'"text"', b"null"])

@@ -203,3 +203,8 @@ def test_check_rejects_impossible_matchers(type_id, given, named):
     ("refs/notes/x", "refs/notes/x")])
 def test_display_id(ref, shown):
     assert display_id(ref) == shown
+
+
+def test_many_stars_cannot_stall_the_server():
+    # A regex of `*a*a...*b` backtracks exponentially on a long run of a's; the segment table does not.
+    assert not matches("PATTERN", "*a" * 12 + "*b", "refs/heads/" + "a" * 1000, DEFAULT)

@@ -222,3 +222,8 @@ def test_unknown_repository_is_404(repo):
     assert_error(r, 404, "com.atlassian.bitbucket.repository.NoSuchRepositoryException")
     r = repo.get(rb_url(project="NOPE") + "/verdict", params={"targetRef": "main", "commitId": SHA})
     assert_error(r, 404, "com.atlassian.bitbucket.project.NoSuchProjectException")
+
+
+def test_a_ref_longer_than_a_ref_may_be_is_400(repo):
+    r = repo.get(VERDICT, params={"targetRef": "a" * 1020, "commitId": SHA})
+    assert_error(r, 400, context="targetRef")

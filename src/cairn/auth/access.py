@@ -11,20 +11,27 @@ from __future__ import annotations
 import time
 
 from cairn.auth.principal import Principal
+from cairn.db.uow import after_commit
 from cairn.kit.entities import RepositoryRef
 
 _MAX_ENTRIES = 10_000
 _generation = 0
 
 
-def changed() -> None:
-    """Who may do what just changed in this process (a grant, a repository, a user): forget every answer.
+def _forget_all() -> None:
+    global _generation
+    _generation += 1
+
+
+def changed(conn) -> None:
+    """Who may do what is changing in this transaction (a grant, a repository, a user): forget every answer
+    now and again once it commits, so an answer read in between is not kept either.
 
     Called by the stores that write those rows, so in one process a revocation applies at once; other
     processes see it within the TTL.
     """
-    global _generation
-    _generation += 1
+    _forget_all()
+    after_commit(conn, _forget_all)
 
 
 class AccessCache:

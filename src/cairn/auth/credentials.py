@@ -36,6 +36,10 @@ class _Entry:
     checked_at: float
 
 
+def _cache_key(authorization: str) -> str:
+    return hashlib.sha256(authorization.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def _principal(row, token=None) -> Principal:
     return Principal(user_id=row.id, name=row.name, slug=row.slug, global_grant=row.global_grant or 0,
                      token_project_cap=None if token is None else token.project_permission,
@@ -55,7 +59,7 @@ class Authenticator:
         scheme = scheme.lower()
         if scheme not in ("basic", "bearer"):
             return ANONYMOUS
-        cache_key = hashlib.sha256(authorization.encode("utf-8", "surrogateescape")).hexdigest()
+        cache_key = _cache_key(authorization)
         entry = self._cache.get(cache_key)
         now = time.monotonic()
         if entry is not None and now - entry.checked_at < self.ttl:
@@ -75,7 +79,7 @@ class Authenticator:
         """The principal of a credential verified less than the TTL ago; None when it must be checked."""
         if not authorization:
             return None
-        entry = self._cache.get(hashlib.sha256(authorization.encode("utf-8", "surrogateescape")).hexdigest())
+        entry = self._cache.get(_cache_key(authorization))
         if entry is None or time.monotonic() - entry.checked_at >= self.ttl:
             return None
         return entry.principal

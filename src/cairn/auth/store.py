@@ -80,12 +80,12 @@ async def list_users(conn: AsyncConnection, filter_text: str | None, start: int,
 
 
 async def delete_user(conn: AsyncConnection, user_id: int) -> None:
-    access.changed()
+    access.changed(conn)
     await conn.execute(delete(users).where(users.c.id == user_id))
 
 
 async def set_global_permission(conn: AsyncConnection, user_id: int, level: int | None) -> None:
-    access.changed()
+    access.changed(conn)
     await conn.execute(delete(global_permissions).where(global_permissions.c.user_id == user_id))
     if level:
         await conn.execute(global_permissions.insert().values(user_id=user_id, permission=level))

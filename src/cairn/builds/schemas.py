@@ -7,10 +7,7 @@ from typing import Annotated
 from pydantic import AliasChoices, BeforeValidator, Field, StrictInt, field_validator
 
 from cairn.builds.states import BuildState
-from cairn.kit.schema import Schema, Text, TextOrInteger
-
-INT32_MAX = 2**31 - 1
-INT64_MAX = 2**63 - 1
+from cairn.kit.schema import INT32_MAX, INT64_MAX, Schema, Text, TextOrInteger
 
 
 def _not_boolean(value):

@@ -56,6 +56,10 @@ def verdict(server: str, token: str, repository: str, source: str | None, target
         except (ValueError, KeyError, IndexError, TypeError):
             message = response.text[:200]
         _error(f"{response.status_code} from {server}: {message}")
-    body = response.json()
-    click.echo(_describe(body))
+    try:
+        body = response.json()
+        description = _describe(body)
+    except (ValueError, KeyError, TypeError):
+        _error(f"{server} did not answer with a verdict: is it a cairn server?")
+    click.echo(description)
     sys.exit(MAY_MERGE if body["canMerge"] else MAY_NOT_MERGE)

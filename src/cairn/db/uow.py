@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Annotated, AsyncIterator
 
 from fastapi import Depends, Request
@@ -24,23 +24,31 @@ def sqlite_writer_lock(engine: AsyncEngine) -> asyncio.Lock:
     return _SQLITE_WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
 
 
+_AFTER_COMMIT = "cairn_after_commit"
+
+
+def after_commit(conn: AsyncConnection, callback) -> None:
+    """Run `callback()` once the unit of work of `conn` has committed (not at all if it rolls back)."""
+    conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
 @asynccontextmanager
 async def unit_of_work(engine: AsyncEngine, write: bool = True) -> AsyncIterator[AsyncConnection]:
     """A connection inside one transaction: committed when the block ends, rolled back on error."""
-    if not is_sqlite(engine):
-        async with engine.connect() as conn, conn.begin():
-            yield conn
-        return
-    if not write:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+    sqlite = is_sqlite(engine)
+    async with AsyncExitStack() as stack:
+        if sqlite and write:
+            await stack.enter_async_context(sqlite_writer_lock(engine))
+        conn = await stack.enter_async_context(engine.connect())
+        if sqlite:
+            conn = await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
+        try:
             async with conn.begin():
                 yield conn
-        return
-    async with sqlite_writer_lock(engine), engine.connect() as conn:
-        conn = await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
-        async with conn.begin():
-            yield conn
+            for callback in conn.info.pop(_AFTER_COMMIT, ()):
+                callback()
+        finally:
+            conn.info.pop(_AFTER_COMMIT, None)  # info outlives this checkout: never carry callbacks over
 
 
 async def _request_connection(request: Request) -> AsyncIterator[AsyncConnection]:

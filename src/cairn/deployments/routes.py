@@ -11,8 +11,8 @@ from cairn.db.uow import Conn
 from cairn.deployments import service
 from cairn.deployments.schemas import Deployment, DeploymentSetRequest, EnvironmentDeployments
 from cairn.kit.commits import CommitId
-from cairn.kit.json import JSONResponse
 from cairn.kit.entities import repository_json
+from cairn.kit.json import JSONResponse
 from cairn.kit.paging import Page, Paging, page
 from cairn.kit.routing import base_url, documented
 

@@ -7,9 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from cairn.kit.entities import Repository
-from cairn.kit.schema import Schema, Text
-
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+from cairn.kit.schema import INT64_MAX, INT64_MIN, Schema, Text
 
 DeploymentState = Literal["PENDING", "IN_PROGRESS", "CANCELLED", "FAILED", "ROLLED_BACK", "SUCCESSFUL", "UNKNOWN"]
 STATES: tuple[str, ...] = ("PENDING", "IN_PROGRESS", "CANCELLED", "FAILED", "ROLLED_BACK", "SUCCESSFUL", "UNKNOWN")

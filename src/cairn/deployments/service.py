@@ -9,8 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cairn.deployments import store
 from cairn.deployments.schemas import (
     ENVIRONMENT_TYPES,
-    INT64_MAX,
-    INT64_MIN,
     STATES,
     DeploymentSetRequest,
     deployment_json,
@@ -18,7 +16,7 @@ from cairn.deployments.schemas import (
 from cairn.errors import NO_SUCH_ENTITY, bad_request, not_found
 from cairn.kit.clock import now_ms
 from cairn.kit.commits import parse_commit_id
-
+from cairn.kit.schema import INT64_MAX, INT64_MIN
 
 _LONG = re.compile(r"-?[0-9]{1,19}")
 

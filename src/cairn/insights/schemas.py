@@ -9,10 +9,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, StrictInt, ValidationInfo, WithJsonSchema, field_validator
 
 from cairn.insights.fields import MAX_URL, TYPES, check_value
-from cairn.kit.schema import Schema, Text, WebUrl
+from cairn.kit.schema import INT32_MAX, INT64_MAX, Schema, Text, WebUrl
 
-INT32_MAX = 2**31 - 1
-INT64_MAX = 2**63 - 1
+MAX_EXTERNAL_ID = 449  # "a string value shorter than 450 characters" (decision D13)
+# A float createdDate below this is seconds (SonarQube's 1630041546.433); above, milliseconds sent as a float.
+_SECONDS_BELOW = 1e11
 
 Severity = Literal["LOW", "MEDIUM", "HIGH"]
 AnnotationType = Literal["VULNERABILITY", "CODE_SMELL", "BUG"]
@@ -28,7 +29,7 @@ def _created_millis(value):
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("must be a number of milliseconds since the epoch")
-        value = round(value * 1000)
+        value = round(value * 1000) if abs(value) < _SECONDS_BELOW else round(value)
     if not 0 <= value <= INT64_MAX:
         raise ValueError("must be a non-negative number of milliseconds since the epoch")
     return value
@@ -100,7 +101,7 @@ class AnnotationRequest(Schema):
     path: Text(50000) | None = None
     line: Annotated[StrictInt, Field(ge=0, le=INT32_MAX)] = 0
     link: Link | None = None
-    external_id: Text(449) | None = None  # "a string value shorter than 450 characters" (decision D13)
+    external_id: Text(MAX_EXTERNAL_ID) | None = None
 
 
 class AnnotationsRequest(Schema):

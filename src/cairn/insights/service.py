@@ -6,10 +6,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import permissions as perms
 from cairn.auth.deps import RepositoryAccess
-from cairn.errors import AUTHORISATION, NO_SUCH_ENTITY, CairnError, bad_request, not_found, unauthorized
+from cairn.errors import AUTHORISATION, CairnError, bad_request, not_found, unauthorized
 from cairn.insights import store
 from cairn.insights.schemas import (
     ANNOTATION_TYPES,
+    MAX_EXTERNAL_ID,
     SEVERITIES,
     AnnotationRequest,
     ReportSetRequest,
@@ -32,8 +33,9 @@ def _not_creator() -> CairnError:
     return CairnError(401, "Only the user who created this report may change it.", AUTHORISATION)
 
 
-def _no_report(key: str, commit_id: str) -> CairnError:
-    return not_found(f"No report with key '{key}' exists for commit {commit_id}.", NO_SUCH_ENTITY)
+def _no_report(key: str) -> CairnError:
+    # Bitbucket's own answer, as recorded (spec/api-notes.md §1.4).
+    return not_found(f"No report found with key: {key}", None, "reportKey")
 
 
 def _may_delete(access: RepositoryAccess, report) -> bool:
@@ -45,7 +47,7 @@ async def _writable_report(conn: AsyncConnection, access: RepositoryAccess, comm
     """The report, locked for this transaction, when the caller created it."""
     report = await store.get_report(conn, access.repository.id, commit_id, key, lock=True)
     if report is None:
-        raise _no_report(key, commit_id)
+        raise _no_report(key)
     if report.user_id != access.principal.user_id:
         raise _not_creator()
     return report
@@ -69,7 +71,7 @@ async def put_report(conn: AsyncConnection, access: RepositoryAccess, commit_id:
 async def get_report(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> dict:
     row = await store.get_report(conn, repository_id, commit_id, key)
     if row is None:
-        raise _no_report(key, commit_id)
+        raise _no_report(key)
     return report_json(row)
 
 
@@ -130,8 +132,8 @@ async def add_annotations(conn: AsyncConnection, access: RepositoryAccess, commi
 async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
                          external_id: str, annotation: AnnotationRequest, cap: int) -> None:
     """Create or replace the annotation named by `external_id` (the path wins over the body)."""
-    if len(external_id) > 449:
-        raise bad_request("externalId must be shorter than 450 characters.", "externalId")
+    if len(external_id) > MAX_EXTERNAL_ID:
+        raise bad_request(f"externalId must be shorter than {MAX_EXTERNAL_ID + 1} characters.", "externalId")
     report = await _writable_report(conn, access, commit_id, key)
     row = {**_annotation_row(annotation), "external_id": external_id}
     if await store.replace_annotation(conn, report.id, row):
@@ -143,7 +145,7 @@ async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, commit
 
 async def report_annotations(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> dict:
     if await store.get_report(conn, repository_id, commit_id, key) is None:
-        raise _no_report(key, commit_id)
+        raise _no_report(key)
     return await commit_annotations(conn, repository_id, commit_id, {"report_key": [key]})
 
 
@@ -168,7 +170,7 @@ async def delete_annotations(conn: AsyncConnection, access: RepositoryAccess, co
     """Delete the given external ids, or every annotation of the report when none are given."""
     report = await store.get_report(conn, access.repository.id, commit_id, key, lock=True)
     if report is None:
-        raise _no_report(key, commit_id)
+        raise _no_report(key)
     if not _may_delete(access, report):
         raise unauthorized(False)
     await store.delete_annotations(conn, report.id, external_ids or None)

@@ -14,6 +14,10 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+# Java's int and long: Bitbucket reads numbers into these; larger is a 400, never an overflow in SQL.
+INT32_MAX = 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 class Schema(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")

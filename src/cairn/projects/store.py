@@ -36,7 +36,7 @@ async def insert_project(conn: AsyncConnection, **values) -> int:
 
 
 async def update_project(conn: AsyncConnection, project_id: int, **values) -> None:
-    access.changed()
+    access.changed(conn)
     await conn.execute(update(projects).where(projects.c.id == project_id).values(**values))
 
 
@@ -66,7 +66,7 @@ async def count_repositories(conn: AsyncConnection, project_id: int) -> int:
 
 
 async def delete_project(conn: AsyncConnection, project_id: int) -> None:
-    access.changed()
+    access.changed(conn)
     await conn.execute(delete(projects).where(projects.c.id == project_id))
 
 
@@ -84,7 +84,7 @@ async def insert_repository(conn: AsyncConnection, **values) -> int:
 
 
 async def update_repository(conn: AsyncConnection, repository_id: int, **values) -> None:
-    access.changed()
+    access.changed(conn)
     await conn.execute(update(repositories).where(repositories.c.id == repository_id).values(**values))
 
 
@@ -102,7 +102,7 @@ async def list_repositories(conn: AsyncConnection, principal: Principal, project
 
 
 async def delete_repository(conn: AsyncConnection, repository_id: int) -> None:
-    access.changed()
+    access.changed(conn)
     # Everything stored for the repository goes with it (ON DELETE CASCADE on every child table).
     await conn.execute(delete(repositories).where(repositories.c.id == repository_id))
 
@@ -114,14 +114,14 @@ def _grants_table(scope: str):
 
 
 async def set_grant(conn: AsyncConnection, scope: str, owner_id: int, user_id: int, level: int) -> None:
-    access.changed()
+    access.changed(conn)
     table, owner = _grants_table(scope)
     await upsert(conn, table, {owner.name: owner_id, "user_id": user_id, "permission": level},
                  [owner.name, "user_id"], ["permission"])
 
 
 async def revoke_grant(conn: AsyncConnection, scope: str, owner_id: int, user_id: int) -> None:
-    access.changed()
+    access.changed(conn)
     table, owner = _grants_table(scope)
     await conn.execute(delete(table).where(owner == owner_id, table.c.user_id == user_id))
 

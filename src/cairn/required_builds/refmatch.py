@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 
 BRANCH_PREFIX = "refs/heads/"
@@ -15,6 +14,7 @@ CATEGORIES = ("BUGFIX", "FEATURE", "HOTFIX", "RELEASE")
 CATEGORY_NAMES = {"BUGFIX": "Bugfix", "FEATURE": "Feature", "HOTFIX": "Hotfix", "RELEASE": "Release"}
 MODEL_BRANCHES = {"development": "Development", "production": "Production"}
 ANY_REF_ID = "ANY_REF_MATCHER_ID"
+MAX_REF = 1024  # as stored (and as Bitbucket's ref ids are limited)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,10 @@ def check(type_id: str, matcher_id: str) -> str:
     if not matcher_id or not matcher_id.strip():
         raise ValueError(f"a {type_id} matcher needs an id")
     if type_id == "BRANCH":
-        return qualify(matcher_id)
+        matcher_id = qualify(matcher_id)
+        if len(matcher_id) > MAX_REF:
+            raise ValueError(f"a branch is at most {MAX_REF} characters as refs/heads/...")
+        return matcher_id
     if type_id == "MODEL_CATEGORY" and matcher_id not in CATEGORIES:
         raise ValueError(f"'{matcher_id}' is not a branching model category; use one of {', '.join(CATEGORIES)}")
     if type_id == "MODEL_BRANCH" and matcher_id not in MODEL_BRANCHES:
@@ -77,37 +80,54 @@ def matcher_display_id(type_id: str, matcher_id: str) -> str:
     return matcher_id
 
 
-@functools.lru_cache(maxsize=1024)
-def _pattern(pattern: str) -> re.Pattern:
-    """Bitbucket's branch-permission patterns as a regex over the full ref name.
-
-    `?` is one character but `/`, `*` any run without `/`, `**` any number of whole path segments; a
-    trailing `/` means `/**`; the pattern has to match only a suffix of the ref that starts a segment
-    (so `PROJECT-*` matches refs/heads/stable/PROJECT-1 and `heads/**/master` matches refs/heads/master).
-    """
-    if pattern.endswith("/"):
-        pattern += "**"
-    tail = ""
-    if pattern.endswith("/**"):  # everything under foo/ (not foo itself: `feature/` is not a branch named feature)
-        pattern, tail = pattern[:-3], "/.*"
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:[^/]*/)*")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
+def _glob(pattern: str, name: str) -> bool:
+    """One path segment: `?` is one character, `*` any run. Two pointers, no backtracking blow-up."""
+    p = n = 0
+    star, resume = -1, 0
+    while n < len(name):
+        if p < len(pattern) and pattern[p] in ("?", name[n]) and pattern[p] != "*":
+            p, n = p + 1, n + 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, resume, p = p, n, p + 1
+        elif star >= 0:
+            resume += 1
+            p, n = star + 1, resume
         else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile(r"(?:^|/)" + "".join(out) + tail + r"\Z")
+            return False
+    return all(c == "*" for c in pattern[p:])
+
+
+@functools.lru_cache(maxsize=1024)
+def _segments(pattern: str) -> tuple[str, ...]:
+    """The pattern as path segments: `**` alone is any number of segments; a trailing `/` (or `/**`) means
+    everything under that folder, at least one segment (`feature/` is not a branch named feature)."""
+    if pattern.endswith("/**"):
+        pattern = pattern[:-2]
+    parts = pattern.strip("/").split("/") if pattern.strip("/") else []
+    if pattern.endswith("/"):
+        parts += ["*", "**"]
+    return tuple(parts)
+
+
+def _pattern_matches(pattern: str, ref: str) -> bool:
+    """Bitbucket's branch-permission patterns over the full ref name, which they only have to match a suffix
+    of, starting at a segment (`PROJECT-*` matches refs/heads/stable/PROJECT-1, `heads/**/master` matches
+    refs/heads/master). A table over (pattern segment, ref segment): time bounded by their product, never
+    the exponential backtracking a regex of many `*` can take."""
+    pat, names = _segments(pattern), ref.split("/")
+    if not pat:
+        return False
+    # following[j]: the pattern from segment i on matches names[j:] exactly (filled from the last i back).
+    following = [False] * len(names) + [True]
+    for part in reversed(pat):
+        current = [False] * (len(names) + 1)
+        for j in range(len(names), -1, -1):
+            if part == "**":
+                current[j] = following[j] or (j < len(names) and current[j + 1])
+            else:
+                current[j] = j < len(names) and following[j + 1] and _glob(part, names[j])
+        following = current
+    return any(following[:len(names)])
 
 
 def matches(type_id: str, matcher_id: str, ref: str, model: BranchModel) -> bool:
@@ -118,7 +138,7 @@ def matches(type_id: str, matcher_id: str, ref: str, model: BranchModel) -> bool
     if type_id == "BRANCH":
         return ref == qualify(matcher_id)
     if type_id == "PATTERN":
-        return _pattern(matcher_id).search(ref) is not None
+        return _pattern_matches(matcher_id, ref)
     if type_id == "MODEL_CATEGORY":
         if not ref.startswith(BRANCH_PREFIX):
             return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, field_validator
 
 from cairn.kit.schema import Schema, Text
 from cairn.required_builds import refmatch
@@ -14,29 +14,27 @@ MAX_PARENT_KEYS = 100
 
 
 class MatcherType(Schema):
-    id: Text(32, required=True)
+    id: Text(32) | None = Field(default=None, json_schema_extra={"enum": list(refmatch.TYPE_NAMES)})
     name: str | None = Field(default=None, description="Filled in by the server")
 
 
 class RefMatcher(Schema):
-    """RestRefMatcher: on input only `id` and `type.id` count (displayId and type.name are filled in)."""
+    """RestRefMatcher: on input only `id` and `type.id` count (displayId and type.name are filled in).
 
-    id: Text(1024) | None = None
+    Whether such a matcher can exist is the service's question (Bitbucket answers it with an
+    ArgumentValidationException, not a field error).
+    """
+
+    id: Text(refmatch.MAX_REF) | None = None
     display_id: str | None = Field(default=None, description="Filled in by the server")
-    type: MatcherType
-
-    @model_validator(mode="after")
-    def _can_exist(self):
-        # A matcher that cannot exist is a 400 naming it (unknown type or category, empty pattern...).
-        self.id = refmatch.check(self.type.id, self.id or "")
-        return self
+    type: MatcherType | None = None
 
 
 class ConditionSetRequest(Schema):
     """RestRequiredBuildConditionSetRequest (plus the 10.x booleans, default true)."""
 
     build_parent_keys: list[Text(255, required=True)] = Field(min_length=1, max_length=MAX_PARENT_KEYS)
-    ref_matcher: RefMatcher
+    ref_matcher: RefMatcher | None = Field(default=None, json_schema_extra={"description": "Required"})
     exempt_ref_matcher: RefMatcher | None = None
     required_for_pull_request: StrictBool = True
     required_for_merge_queue: StrictBool = True
@@ -70,8 +68,17 @@ def condition_json(row) -> dict:
 
 # --- the branching model (decision D12) ---------------------------------------------------------
 
+def _branch_ref(value):
+    # A short name means refs/heads/<name>, before the length is checked on what is stored.
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return refmatch.qualify(value)
+    return value
+
+
 class ModelBranchSetting(Schema):
-    ref_id: Text(1024) | None = None
+    ref_id: Annotated[Text(refmatch.MAX_REF), BeforeValidator(_branch_ref)] | None = None
     use_default: StrictBool = False
 
 
@@ -109,13 +116,6 @@ class BranchModelConfiguration(Schema):
         if len({t.id for t in value}) != len(value):
             raise ValueError("each branch type may be given once")
         return value
-
-    @model_validator(mode="after")
-    def _qualified(self):
-        for setting in (self.development, self.production):
-            if setting.ref_id is not None:
-                setting.ref_id = refmatch.qualify(setting.ref_id)
-        return self
 
 
 class ModelRef(Schema):

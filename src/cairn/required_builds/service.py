@@ -7,18 +7,36 @@ import json
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.builds import store as builds_store
-from cairn.errors import NO_SUCH_ENTITY, bad_request, not_found
+from cairn.errors import ARGUMENT_VALIDATION, NO_SUCH_ENTITY, bad_request, not_found
 from cairn.kit.commits import parse_commit_id
 from cairn.kit.entities import RepositoryRef
 from cairn.required_builds import merge_check, refmatch, store
-from cairn.required_builds.schemas import BranchModelConfiguration, ConditionSetRequest, condition_json
+from cairn.required_builds.schemas import (
+    BranchModelConfiguration,
+    ConditionSetRequest,
+    RefMatcher,
+    condition_json,
+)
+
+
+def _matcher_values(matcher: RefMatcher | None, name: str) -> tuple[str, str]:
+    """(type id, id as stored) of a matcher that can exist; Bitbucket's ArgumentValidationException otherwise."""
+    if matcher is None or matcher.type is None or not matcher.type.id:
+        raise bad_request(f"A {name} with ID and type is required when creating or updating a new condition.",
+                          name, ARGUMENT_VALIDATION)
+    try:
+        return matcher.type.id, refmatch.check(matcher.type.id, matcher.id or "")
+    except ValueError as error:
+        raise bad_request(f"The {name} could not be created with the provided type and id: {error}.", name,
+                          ARGUMENT_VALIDATION) from None
 
 
 def _values(body: ConditionSetRequest) -> dict:
-    exempt = body.exempt_ref_matcher
-    return {"build_parent_keys": json.dumps(body.build_parent_keys),
-            "ref_matcher_type": body.ref_matcher.type.id, "ref_matcher_id": body.ref_matcher.id,
-            "exempt_matcher_type": exempt.type.id if exempt else None, "exempt_matcher_id": exempt.id if exempt else None,
+    ref_type, ref_id = _matcher_values(body.ref_matcher, "refMatcher")
+    exempt_type, exempt_id = (_matcher_values(body.exempt_ref_matcher, "exemptRefMatcher")
+                              if body.exempt_ref_matcher is not None else (None, None))
+    return {"build_parent_keys": json.dumps(body.build_parent_keys), "ref_matcher_type": ref_type,
+            "ref_matcher_id": ref_id, "exempt_matcher_type": exempt_type, "exempt_matcher_id": exempt_id,
             "required_for_pull_request": body.required_for_pull_request,
             "required_for_merge_queue": body.required_for_merge_queue}
 
@@ -111,6 +129,9 @@ async def verdict(conn: AsyncConnection, repository: RepositoryRef, source_ref: 
     for name, value in (("targetRef", target_ref), ("commitId", commit_id)):
         if value is None or not value.strip():
             raise bad_request(f"{name} is required.", name)
+    for name, value in (("targetRef", target_ref), ("sourceRef", source_ref)):
+        if value is not None and len(refmatch.qualify(value)) > refmatch.MAX_REF:
+            raise bad_request(f"{name} is at most {refmatch.MAX_REF} characters as a full ref.", name)
     commit_id = parse_commit_id(commit_id)
     conditions = [merge_check.Condition(r.id, tuple(json.loads(r.build_parent_keys)),
                                         _matcher(r.ref_matcher_type, r.ref_matcher_id),
