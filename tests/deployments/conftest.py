@@ -85,8 +85,8 @@ def seed(backend):
     seed(repository_id, [(commit, key, environment_key, sequence_number, state, last_updated), ...]) also
     records each environment, as a POST would.
     """
-    from cairn.db.dialect import insert_if_absent
-    from cairn.models import deployment_environments, deployments
+    from cairn.deployments.store import lock_environment, refresh_environment
+    from cairn.models import deployments
 
     async def run(repository_id: int, rows: list[tuple]):
         async with backend.app.state.engine.begin() as conn:
@@ -97,7 +97,7 @@ def seed(backend):
                  "environment_type": "PRODUCTION", "environment_url": None, "last_updated": when}
                 for sha, key, env, seq, state, when in rows])
             for env in sorted({row[2] for row in rows}):
-                await insert_if_absent(conn, deployment_environments, {"repository_id": repository_id, "key": env},
-                                       ("repository_id", "key"))
+                await lock_environment(conn, repository_id, env)
+                await refresh_environment(conn, repository_id, env)
 
     return lambda repository_id, rows: backend.portal.call(run, repository_id, rows)

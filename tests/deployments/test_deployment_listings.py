@@ -6,9 +6,12 @@ GET /rest/api/{1.0,latest}/projects/{projectKey}/repos/{repositorySlug}/environm
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.deployments.conftest import (
+    DEPLOYMENTS,
     ENVIRONMENTS,
     LISTING,
     NO_PROJECT,
@@ -17,6 +20,7 @@ from tests.deployments.conftest import (
     SHA2,
     SHA3,
     SHA4,
+    body,
     commit,
     deploy,
     deployments_url,
@@ -328,3 +332,15 @@ def test_listings_under_both_versions(repo, version):
     posted = deploy(repo, lastUpdated=3)
     assert page(repo, repo_url(version) + "/deployments")["values"] == [posted]
     assert page(repo, repo_url(version) + "/environments")["values"][0]["latest"] == posted
+
+
+def test_concurrent_deployments_to_one_environment_leave_the_newest_as_latest(repo):
+    # Each write refreshes its environment's row under that row's lock: none may leave a stale latest.
+    def send(seq: int):
+        state = "SUCCESSFUL" if seq % 2 else "FAILED"
+        return repo.post(DEPLOYMENTS, json=body(seq, state=state, lastUpdated=1_000 + seq)).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(send, range(1, 17))) == {200}
+    (row,) = environments(repo)
+    assert (row["latest"]["deploymentSequenceNumber"], row["latestSuccessful"]["deploymentSequenceNumber"]) == (16, 15)

@@ -33,17 +33,6 @@ def upsert(conn: AsyncConnection, table: Table, values: dict[str, Any], conflict
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_if_absent_sql(table: str, columns: tuple[str, ...], conflict: tuple[str, ...]) -> TextClause:
-    return text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-                f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING")
-
-
-def insert_if_absent(conn: AsyncConnection, table: Table, values: dict[str, Any], conflict_columns: Iterable[str]):
-    """INSERT ... ON CONFLICT (conflict_columns) DO NOTHING: the row exists afterwards, whoever wrote it."""
-    return conn.execute(_insert_if_absent_sql(table.name, tuple(values), tuple(conflict_columns)), values)
-
-
-@functools.lru_cache(maxsize=64)
 def _insert_sql(dialect, table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     return str(compiled), tuple(compiled.positiontup)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cairn.db.dialect import insert_if_absent, upsert
+from cairn.db.dialect import upsert
 from cairn.models import deployment_environments as env
 from cairn.models import deployments as d
 
@@ -26,11 +26,38 @@ _DEPLOYMENT = select(d, _FROM_COMMIT)
 _NEWEST = (d.c.last_updated.desc(), d.c.id.desc())
 
 
+def _latest(column, state: str | None = None):
+    """`column` of an environment's newest deployment (in `state`): one index lookup."""
+    stmt = select(column).where(d.c.repository_id == env.c.repository_id, d.c.environment_key == env.c.key)
+    if state is not None:
+        stmt = stmt.where(d.c.state == state)
+    return stmt.order_by(*_NEWEST).limit(1).scalar_subquery()
+
+
+_ENVIRONMENT = and_(env.c.repository_id == bindparam("environment_repository"), env.c.key == bindparam("environment"))
+# Recomputed after every write to the environment's deployments (an update may move or demote the newest).
+_REFRESH = (env.update().where(_ENVIRONMENT)
+            .values(latest_id=_latest(d.c.id), latest_updated=_latest(d.c.last_updated),
+                    successful_id=_latest(d.c.id, "SUCCESSFUL")))
+
+
+async def lock_environment(conn: AsyncConnection, repository_id: int, environment_key: str) -> None:
+    """The environment's row, created if new and locked until commit, so its writers go one at a time and
+    each refresh sees the others' deployments (PostgreSQL row lock; a SQLite writer holds the database)."""
+    await upsert(conn, env, {"repository_id": repository_id, "key": environment_key}, ("repository_id", "key"),
+                 ("key",))
+
+
+async def refresh_environment(conn: AsyncConnection, repository_id: int, environment_key: str) -> None:
+    """Point the environment's row (see lock_environment) at its newest deployments again."""
+    await conn.execute(_REFRESH, {"environment_repository": repository_id, "environment": environment_key})
+
+
 async def put_deployment(conn: AsyncConnection, values: dict) -> None:
-    """Create the deployment or update the one with the same identity; remember its environment."""
+    """Create the deployment or update the one with the same identity, and refresh its environment."""
+    await lock_environment(conn, values["repository_id"], values["environment_key"])
     await upsert(conn, d, values, _IDENTITY, _REPLACED)
-    await insert_if_absent(conn, env, {"repository_id": values["repository_id"], "key": values["environment_key"]},
-                           ("repository_id", "key"))
+    await refresh_environment(conn, values["repository_id"], values["environment_key"])
 
 
 # Built once: building the identity clause per request cost a tenth of a deployment POST.
@@ -52,7 +79,9 @@ async def get_deployment(conn: AsyncConnection, repository_id: int, commit_id: s
 
 async def delete_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str,
                             environment_key: str, sequence_number: int) -> None:
+    await lock_environment(conn, repository_id, environment_key)
     await conn.execute(_DELETE, _identity(repository_id, commit_id, key, environment_key, sequence_number))
+    await refresh_environment(conn, repository_id, environment_key)
 
 
 async def list_deployments(conn: AsyncConnection, repository_id: int, filters: dict, start: int, limit: int):
@@ -63,28 +92,12 @@ async def list_deployments(conn: AsyncConnection, repository_id: int, filters: d
     return (await conn.execute(stmt.order_by(*_NEWEST).offset(start).limit(limit))).all()
 
 
-def _latest(column, state: str | None = None):
-    """`column` of an environment's newest deployment (in `state`): one index lookup per environment."""
-    stmt = select(column).where(d.c.repository_id == env.c.repository_id, d.c.environment_key == env.c.key)
-    if state is not None:
-        stmt = stmt.where(d.c.state == state)
-    return stmt.order_by(*_NEWEST).limit(1).scalar_subquery()
-
-
 async def list_environments(conn: AsyncConnection, repository_id: int, start: int, limit: int):
     """A page of the environments that still have deployments, the most recently deployed first, each with the
-    ids of its newest and newest successful deployment.
-
-    Only index lookups per environment, never a join over the history: PostgreSQL hash-joined all deployments
-    for the ordering when it was a join (12.7 ms at 10,000 rows).
-    """
-    environments = (select(_latest(d.c.id).label("latest_id"), _latest(d.c.last_updated).label("latest_updated"),
-                           _latest(d.c.id, "SUCCESSFUL").label("successful_id"))
-                    .where(env.c.repository_id == repository_id).subquery())
-    stmt = (select(environments.c.latest_id, environments.c.successful_id)
-            .where(environments.c.latest_id.isnot(None))
-            .order_by(environments.c.latest_updated.desc(), environments.c.latest_id.desc())
-            .offset(start).limit(limit))
+    ids of its newest and newest successful deployment: a page of environment rows, whatever the history."""
+    stmt = (select(env.c.latest_id, env.c.successful_id)
+            .where(env.c.repository_id == repository_id, env.c.latest_id.isnot(None))
+            .order_by(env.c.latest_updated.desc(), env.c.latest_id.desc()).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
 
 

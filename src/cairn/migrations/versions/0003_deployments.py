@@ -19,6 +19,9 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('repository_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('latest_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('latest_updated', sa.BigInteger(), nullable=True),
+    sa.Column('successful_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.ForeignKeyConstraint(['repository_id'], ['repositories.id'], name=op.f('fk_deployment_environments_repository_id_repositories'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deployment_environments')),
     sa.UniqueConstraint('repository_id', 'key', name=op.f('uq_deployment_environments_repository_id_key'))
@@ -42,6 +45,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deployments')),
     sa.UniqueConstraint('repository_id', 'commit_id', 'key', 'environment_key', 'sequence_number', name='uq_deployments_identity')
     )
+    with op.batch_alter_table('deployment_environments', schema=None) as batch_op:
+        batch_op.create_index('ix_deployment_environments_newest', ['repository_id', 'latest_updated', 'latest_id'], unique=False)
+
     with op.batch_alter_table('deployments', schema=None) as batch_op:
         batch_op.create_index('ix_deployments_environment_newest', ['repository_id', 'environment_key', 'last_updated', 'id'], unique=False)
         batch_op.create_index('ix_deployments_environment_state_newest', ['repository_id', 'environment_key', 'state', 'last_updated', 'id'], unique=False)
@@ -58,6 +64,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_deployments_newest')
         batch_op.drop_index('ix_deployments_environment_state_newest')
         batch_op.drop_index('ix_deployments_environment_newest')
+
+    with op.batch_alter_table('deployment_environments', schema=None) as batch_op:
+        batch_op.drop_index('ix_deployment_environments_newest')
 
     op.drop_table('deployments')
     op.drop_table('deployment_environments')
