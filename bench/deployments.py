@@ -77,8 +77,9 @@ def _newest(column: str, state: str = "") -> str:
 
 
 # What cairn's deployment writes keep current on each environment row (src/cairn/deployments/store.py).
+_SUCCESSFUL = " AND d.state = 'SUCCESSFUL'"
 _REFRESH = (f"UPDATE deployment_environments SET latest_id = {_newest('id')}, "
-            f"latest_updated = {_newest('last_updated')}, successful_id = {_newest('id', \" AND d.state = 'SUCCESSFUL'\")}")
+            f"latest_updated = {_newest('last_updated')}, successful_id = {_newest('id', _SUCCESSFUL)}")
 
 
 def _sqlite_seed(path: Path, rows: list[tuple], environments: list[tuple]) -> None:
