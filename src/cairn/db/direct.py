@@ -30,20 +30,13 @@ def _compiled(statement, dialect) -> tuple[str, tuple[str, ...]]:
 
 
 class DirectResult:
-    """The few Result methods the stores use."""
+    """The Result method the hot stores use."""
 
     def __init__(self, rows: list):
         self.rows = rows
 
     def all(self) -> list:
         return self.rows
-
-    def first(self):
-        return self.rows[0] if self.rows else None
-
-    def scalar_one(self):
-        (row,) = self.rows
-        return row[0]
 
 
 class DirectConnection:
