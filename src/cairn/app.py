@@ -148,6 +148,9 @@ def install_sign_in_before_body(app: FastAPI) -> None:
         return validation_error_response(exc)
 
 
+_GC_THRESHOLD = 10_000  # container allocations between young-generation collections (Python's default: 700)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
 
@@ -160,6 +163,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # collector's sweeps halved p99 under load (75 -> 25 ms on PostgreSQL, bench/).
         gc.collect()
         gc.freeze()
+        # A request's objects (1000 annotations are ~3000 containers) die with it and rarely form cycles;
+        # sweeping them every 700 allocations cost 0.5 ms of validating 1000 annotations (bench/).
+        gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
         try:
             yield
         finally:

@@ -1,15 +1,16 @@
-"""The fast lane: the two requests CI sends most, answered without FastAPI's per-request machinery.
+"""The fast lane: the requests CI sends most, answered without FastAPI's per-request machinery.
 
 POST .../commits/{commitId}/builds and GET /rest/build-status/.../commits/stats/{commitId} carry most of
-a CI server's load. bench/ measured a bare FastAPI route at ~0.55 of the raw-ASGI baseline before any
-auth or SQL, so those two answer here when everything about the request is ordinary: a credential and a
-repository grant the caches already hold (auth/credentials.py, auth/access.py), a valid commit id, a body
-the route's own schema accepts, no query parameters. The lane calls the same service functions as the
-routes, on a direct driver connection (db/direct.py).
+a CI server's load; POST .../reports/{key}/annotations carries the most data (linters send 1000 at a
+time). bench/ measured a bare FastAPI route at ~0.55 of the raw-ASGI baseline before any auth or SQL, so
+these answer here when everything about the request is ordinary: a credential and a repository grant the
+caches already hold (auth/credentials.py, auth/access.py), a valid commit id, a body the route's own
+schema accepts, no query parameters. The lane calls the same service functions as the routes, on a
+direct driver connection (db/direct.py).
 
-Anything else (a first request, bad input, an error of any kind) is handed to the full app with the
-body replayed, so every error, header and status comes from the one place that defines them. The lane
-writes nothing it then hands on: a failed statement is its own rolled-back transaction.
+Anything else (a first request, bad input, a refusal, an error of any kind) is handed to the full app
+with the body replayed, so every error, header and status comes from the one place that defines them.
+The lane writes nothing it then hands on: what fails is rolled back first.
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ from __future__ import annotations
 import re
 
 from cairn.auth import permissions as perms
+from cairn.auth.deps import RepositoryAccess
 from cairn.builds import service as builds
 from cairn.builds.schemas import BuildStatusSetRequest
-from cairn.db.direct import direct_connection
+from cairn.db.direct import direct_connection, direct_transaction
+from cairn.insights import service as insights
+from cairn.insights.schemas import AnnotationsRequest
 from cairn.kit.json import JSONResponse
 
-_BUILDS = re.compile(r"/rest/api/(?:1\.0|latest)/projects/([^/]+)/repos/([^/]+)/commits/([0-9a-fA-F]{40})/builds")
+_REPO = r"/projects/([^/]+)/repos/([^/]+)/commits/([0-9a-fA-F]{40})"
+_BUILDS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/builds")
+_ANNOTATIONS = re.compile(r"/rest/insights/(?:1\.0|latest)" + _REPO + "/reports/([^/]+)/annotations")
 _STATS = re.compile(r"/rest/build-status/(?:1\.0|latest)/commits/stats/([0-9a-fA-F]{40})")
 
 
@@ -62,7 +68,9 @@ class FastLane:
         path = scope["path"][len(scope.get("root_path", "")):] if scope.get("root_path") else scope["path"]
         method = scope["method"]
         if method == "POST" and (match := _BUILDS.fullmatch(path)):
-            return await self._post_build(scope, receive, send, *match.groups())
+            return await self._write(scope, receive, send, self._post_build, *match.groups())
+        if method == "POST" and (match := _ANNOTATIONS.fullmatch(path)):
+            return await self._write(scope, receive, send, self._post_annotations, *match.groups())
         if method == "GET" and (match := _STATS.fullmatch(path)):
             return await self._stats(scope, receive, send, match.group(1))
         return await self.app(scope, receive, send)
@@ -71,24 +79,36 @@ class FastLane:
         principal = scope["app"].state.authenticator.cached(_header(scope, b"authorization"))
         return None if principal is None or principal.anonymous else principal
 
-    async def _post_build(self, scope, receive, send, project_key: str, slug: str, commit_id: str):
+    async def _write(self, scope, receive, send, write, project_key: str, slug: str, commit_id: str, *rest):
+        """A write whose route declares RepoReadSignedIn (a signed-in caller with read access), answered 204."""
         body, messages = await _read_body(receive)
         state = scope["app"].state
         principal = self._principal(scope)
         access = principal and state.access.get(principal, project_key, slug)
-        # What the route declares (RepoReadSignedIn): a signed-in caller with read access.
         if access and access[1] >= perms.READ:
             try:
-                request = BuildStatusSetRequest.model_validate_json(body)
-                async with direct_connection(state.engine, write=True) as conn:
-                    await builds.set_status(conn, access[0].id, commit_id.lower(), request)
-            except Exception:  # a rejected body or a failed statement: the full app answers it
+                await write(state, RepositoryAccess(access[0], access[1], principal), commit_id.lower(), *rest,
+                            body=body)
+            except Exception:  # a rejected body, a refusal or a failed statement: the full app answers it
                 pass
             else:
                 scope.setdefault("state", {})["principal"] = principal  # X-AUSERNAME / X-AUSERID
                 await send({"type": "http.response.start", "status": 204, "headers": []})
                 return await send({"type": "http.response.body", "body": b""})
         await self.app(scope, _replaying(messages, receive), send)
+
+    @staticmethod
+    async def _post_build(state, access: RepositoryAccess, commit_id: str, body: bytes) -> None:
+        request = BuildStatusSetRequest.model_validate_json(body)
+        async with direct_connection(state.engine, write=True) as conn:
+            await builds.set_status(conn, access.repository.id, commit_id, request)
+
+    @staticmethod
+    async def _post_annotations(state, access: RepositoryAccess, commit_id: str, key: str, body: bytes) -> None:
+        request = AnnotationsRequest.model_validate_json(body)
+        async with direct_transaction(state.engine) as conn:
+            await insights.add_annotations(conn, access, commit_id, key, request.annotations,
+                                           state.settings.insights_max_annotations)
 
     async def _stats(self, scope, receive, send, commit_id: str):
         principal = self._principal(scope)

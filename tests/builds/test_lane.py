@@ -13,16 +13,10 @@ import pytest
 from sqlalchemy import text
 
 from tests.builds.conftest import BUILDS, status
-from tests.fixtures.api import SHA, assert_error
+from tests.fixtures.api import SHA, assert_error, observed
 
 STATS = f"/rest/build-status/latest/commits/stats/{SHA}"
 TTL = 0.5  # auth_cache_seconds of the test app (tests/conftest.py)
-
-
-def _seen(response) -> tuple:
-    """What a client can observe of a response."""
-    return (response.status_code, response.headers.get("content-type"), response.headers.get("x-ausername"),
-            response.headers.get("x-auserid"), response.content)
 
 
 @pytest.fixture
@@ -44,7 +38,7 @@ def reader(repo):
 def test_repeated_posts_answer_alike_and_all_are_stored(repo, count):
     caller = reader(repo)
     first, second = caller.post(BUILDS, json=status("A")), caller.post(BUILDS, json=status("B"))
-    assert _seen(first) == _seen(second) == (204, None, "reader", first.headers["x-auserid"], b"")
+    assert observed(first) == observed(second) == (204, None, "reader", first.headers["x-auserid"], b"")
     assert count() == 2
     assert caller.get(BUILDS, params={"key": "B"}).json()["url"] == "https://ci.example/B"
 
@@ -53,7 +47,7 @@ def test_repeated_stats_answer_alike(repo):
     caller = reader(repo)
     caller.post(BUILDS, json=status("A", "FAILED"))
     first, second = caller.get(STATS), caller.get(STATS)
-    assert _seen(first) == _seen(second)
+    assert observed(first) == observed(second)
     assert second.json() == {"successful": 0, "failed": 1, "inProgress": 0, "cancelled": 0, "unknown": 0}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-import operator
+import itertools
 from typing import Any, Iterable
 
 from sqlalchemy import Table, TextClause, insert, text
@@ -32,19 +32,38 @@ def upsert(conn: AsyncConnection, table: Table, values: dict[str, Any], conflict
     return conn.execute(stmt, values)
 
 
+# SQLite: rows go in multi-row VALUES statements of 100 rows (within the 999 parameters SQLite allowed
+# before 3.32 for up to 9 columns). Stepping one statement per row (executemany's way) cost 2.4 ms per 1000
+# annotations, statements of 100 rows 1.55 ms.
+_SQLITE_ROWS_PER_STATEMENT = 100
+
+
 @functools.lru_cache(maxsize=64)
-def _insert_sql(dialect, table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+def _insert_sql(dialect, table: Table, columns: tuple[str, ...]) -> tuple[str, str | None]:
+    """The one-row INSERT and, on SQLite, its multi-row form."""
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
-    return str(compiled), tuple(compiled.positiontup)
+    if tuple(compiled.positiontup) != columns:  # parameters go in the table's column order
+        raise ValueError(f"{table.name}: list the columns as the table does, {compiled.positiontup}")
+    one = str(compiled)
+    if dialect.name != "sqlite":
+        return one, None
+    head, _, row = one.partition(" VALUES ")
+    return one, f"{head} VALUES {', '.join([row] * _SQLITE_ROWS_PER_STATEMENT)}"
 
 
-async def insert_many(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (all with the same keys) as one batch through the driver's executemany.
+async def insert_many(conn, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows (tuples of `columns`, in the table's column order) in one batch.
 
-    Compiled once per table and columns and run with plain tuples: SQLAlchemy's per-row parameter
-    processing cost 1.2 ms (SQLite) to 2.3 ms (PostgreSQL) per 1000 rows on top of the driver's own work.
+    Compiled once per table and columns and run on the driver with plain tuples: SQLAlchemy's per-row
+    parameter processing cost 1.2 ms (SQLite) to 2.3 ms (PostgreSQL) per 1000 rows on top of the driver's
+    own work. `conn` is an AsyncConnection or a db/direct.py connection.
     """
-    sql, order = _insert_sql(conn.dialect, table, tuple(rows[0]))
-    values = operator.itemgetter(*order)  # a tuple per row (one column would give a bare value)
-    args = [values(row) for row in rows] if len(order) > 1 else [(values(row),) for row in rows]
-    await conn.exec_driver_sql(sql, args)
+    one, many = _insert_sql(conn.dialect, table, columns)
+    size = _SQLITE_ROWS_PER_STATEMENT
+    if many is not None and len(rows) >= size:
+        whole = len(rows) - len(rows) % size
+        await conn.exec_driver_sql(many, [tuple(itertools.chain.from_iterable(rows[i:i + size]))
+                                          for i in range(0, whole, size)])
+        rows = rows[whole:]
+    if rows:
+        await conn.exec_driver_sql(one, rows)

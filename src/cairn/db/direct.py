@@ -6,8 +6,8 @@ driver alone reached ~1,300). Here a statement built with SQLAlchemy is compiled
 then run on the connection the engine's own pool hands out, with positional parameters.
 
 Only for statements built once (module constants, memoised builders) with plain parameter values (no
-type processing, no expanding IN). Each statement is its own transaction: use it for single-statement
-work only. SQLite writers queue on the same lock as db/uow.py.
+type processing, no expanding IN). `direct_connection` runs each statement as its own transaction;
+`direct_transaction` runs them in one. SQLite writers queue on the same lock as db/uow.py.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _compiled(statement, dialect) -> tuple[str, tuple[str, ...]]:
 
 
 class DirectResult:
-    """The Result method the hot stores use."""
+    """The Result methods the hot stores use; rows are plain tuples (read them by position)."""
 
     def __init__(self, rows: list):
         self.rows = rows
@@ -38,21 +38,28 @@ class DirectResult:
     def all(self) -> list:
         return self.rows
 
+    def first(self):
+        return self.rows[0] if self.rows else None
+
 
 class DirectConnection:
     """Quacks like AsyncConnection.execute for the hot statements (see the module docstring)."""
 
     def __init__(self, driver, dialect, sqlite: bool):
         self._driver = driver
-        self._dialect = dialect
+        self.dialect = dialect
         self._sqlite = sqlite
 
     async def execute(self, statement, parameters: dict[str, Any] | None = None) -> DirectResult:
-        sql, names = _compiled(statement, self._dialect)
+        sql, names = _compiled(statement, self.dialect)
         args = [parameters[name] for name in names] if names else []
         if self._sqlite:  # one trip to aiosqlite's thread, not three (execute, fetch, close)
             return DirectResult(list(await self._driver.execute_fetchall(sql, args)))
         return DirectResult(await self._driver.fetch(sql, *args))
+
+    async def exec_driver_sql(self, sql: str, rows: list[tuple]) -> None:
+        """executemany, as AsyncConnection.exec_driver_sql does given a list of rows (db/dialect.insert_many)."""
+        await self._driver.executemany(sql, rows)
 
 
 @asynccontextmanager
@@ -76,3 +83,21 @@ async def direct_connection(engine: AsyncEngine, write: bool) -> AsyncIterator[D
             await stack.enter_async_context(sqlite_writer_lock(engine))
         driver = await stack.enter_async_context(_pooled(engine))
         yield DirectConnection(driver, engine.dialect, sqlite)
+
+
+@asynccontextmanager
+async def direct_transaction(engine: AsyncEngine) -> AsyncIterator[DirectConnection]:
+    """A writing connection inside one transaction: committed when the block ends, rolled back on error."""
+    async with direct_connection(engine, write=True) as conn:
+        driver = conn._driver
+        if conn._sqlite:
+            await driver.execute("BEGIN IMMEDIATE")  # the write lock up front, as unit_of_work takes it
+            try:
+                yield conn
+            except BaseException:
+                await driver.rollback()
+                raise
+            await driver.commit()
+        else:
+            async with driver.transaction():
+                yield conn

@@ -45,7 +45,7 @@ def _may_delete(access: RepositoryAccess, report) -> bool:
 
 async def _writable_report(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str):
     """The report, locked for this transaction, when the caller created it."""
-    report = await store.get_report(conn, access.repository.id, commit_id, key, lock=True)
+    report = await store.lock_report(conn, access.repository.id, commit_id, key)
     if report is None:
         raise _no_report(key)
     if report.user_id != access.principal.user_id:
@@ -82,18 +82,12 @@ async def list_reports(conn: AsyncConnection, repository_id: int, commit_id: str
 
 async def delete_report(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str) -> None:
     """Delete the report and its annotations; 204 also when there is none (decision D1)."""
-    report = await store.get_report(conn, access.repository.id, commit_id, key, lock=True)
+    report = await store.lock_report(conn, access.repository.id, commit_id, key)
     if report is None:
         return
     if not _may_delete(access, report):
         raise unauthorized(False)
     await store.delete_report(conn, report.id)
-
-
-def _annotation_row(annotation: AnnotationRequest) -> dict:
-    return {"external_id": annotation.external_id, "message": annotation.message,
-            "severity": annotation.severity, "type": annotation.type, "path": annotation.path,
-            "line": annotation.line, "link": annotation.link}
 
 
 def _duplicate(index: int, external_id: str) -> CairnError:
@@ -112,10 +106,11 @@ async def add_annotations(conn: AsyncConnection, access: RepositoryAccess, commi
     report = await _writable_report(conn, access, commit_id, key)
     seen: dict[str, int] = {}
     for i, annotation in enumerate(annotations):
-        if annotation.external_id is not None:
-            if annotation.external_id in seen:
-                raise _duplicate(i, annotation.external_id)
-            seen[annotation.external_id] = i
+        external_id = annotation["externalId"]
+        if external_id is not None:
+            if external_id in seen:
+                raise _duplicate(i, external_id)
+            seen[external_id] = i
     if len(annotations) > cap:
         raise _over_cap(cap)
     # The report is locked: no other request can add between this read and the insert.
@@ -123,10 +118,10 @@ async def add_annotations(conn: AsyncConnection, access: RepositoryAccess, commi
     taken = [seen[e] for e in stored if e in seen]
     if taken:
         first = min(taken)
-        raise _duplicate(first, annotations[first].external_id)
+        raise _duplicate(first, annotations[first]["externalId"])
     if len(stored) + len(annotations) > cap:
         raise _over_cap(cap)
-    await store.insert_annotations(conn, report.id, [_annotation_row(a) for a in annotations])
+    await store.insert_annotations(conn, report.id, annotations)
 
 
 async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
@@ -135,12 +130,12 @@ async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, commit
     if len(external_id) > MAX_EXTERNAL_ID:
         raise bad_request(f"externalId must be shorter than {MAX_EXTERNAL_ID + 1} characters.", "externalId")
     report = await _writable_report(conn, access, commit_id, key)
-    row = {**_annotation_row(annotation), "external_id": external_id}
-    if await store.replace_annotation(conn, report.id, row):
+    annotation = {**annotation, "externalId": external_id}
+    if await store.replace_annotation(conn, report.id, annotation):
         return
     if await store.count_annotations(conn, report.id) + 1 > cap:
         raise _over_cap(cap)
-    await store.insert_annotations(conn, report.id, [row])
+    await store.insert_annotations(conn, report.id, [annotation])
 
 
 async def report_annotations(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> dict:
@@ -168,7 +163,7 @@ async def commit_annotations(conn: AsyncConnection, repository_id: int, commit_i
 async def delete_annotations(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
                              external_ids: list[str] | None) -> None:
     """Delete the given external ids, or every annotation of the report when none are given."""
-    report = await store.get_report(conn, access.repository.id, commit_id, key, lock=True)
+    report = await store.lock_report(conn, access.repository.id, commit_id, key)
     if report is None:
         raise _no_report(key)
     if not _may_delete(access, report):

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+import operator
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.db.dialect import insert_many, upsert
+from cairn.insights.schemas import ANNOTATION_COLUMNS, AnnotationRequest
 from cairn.models import insight_annotations as ia
 from cairn.models import insight_reports as ir
 
 # Everything a PUT replaces; the row (and so its annotations) stays.
 _REPLACED = ("title", "details", "result", "reporter", "link", "logo_url", "coverage_provider_key", "data",
              "created_date")
-# The columns of a listed annotation after its report's key (schemas.annotation_json reads them in order).
-_ANNOTATION_COLUMNS = ("external_id", "message", "severity", "type", "path", "line", "link")
 
 
-def _report(repository_id: int, commit_id: str, key: str):
-    return select(ir).where(ir.c.repository_id == repository_id, ir.c.commit_id == commit_id, ir.c.key == key)
+# The statements of the annotation POST are built once with bind parameters: cairn.lane also runs them on
+# a direct connection (db/direct.py), which reads rows by position.
+_THE_REPORT = (ir.c.repository_id == bindparam("repository_id"), ir.c.commit_id == bindparam("commit_id"),
+               ir.c.key == bindparam("key"))
+_REPORT = select(ir).where(*_THE_REPORT)
+_LOCK_REPORT = select(ir.c.id, ir.c.user_id).where(*_THE_REPORT).with_for_update()
+_EXTERNAL_IDS = select(ia.c.external_id).where(ia.c.report_id == bindparam("report_id"))
+_STORED = operator.itemgetter(*ANNOTATION_COLUMNS.values())
+
+
+class ReportOwner(NamedTuple):
+    id: int
+    user_id: int | None
 
 
 async def put_report(conn: AsyncConnection, values: dict):
@@ -28,11 +41,19 @@ async def put_report(conn: AsyncConnection, values: dict):
     return result.first()
 
 
-async def get_report(conn: AsyncConnection, repository_id: int, commit_id: str, key: str, lock: bool = False):
-    """The report; with `lock`, held until the transaction ends, so writers of one report go one at a time
-    (PostgreSQL row lock; a SQLite writer already holds the database lock)."""
-    stmt = _report(repository_id, commit_id, key)
-    return (await conn.execute(stmt.with_for_update() if lock else stmt)).first()
+def _names(repository_id: int, commit_id: str, key: str) -> dict:
+    return {"repository_id": repository_id, "commit_id": commit_id, "key": key}
+
+
+async def get_report(conn: AsyncConnection, repository_id: int, commit_id: str, key: str):
+    return (await conn.execute(_REPORT, _names(repository_id, commit_id, key))).first()
+
+
+async def lock_report(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> ReportOwner | None:
+    """The report's id and creator, locked until the transaction ends, so writers of one report go one at a
+    time (PostgreSQL row lock; a SQLite writer already holds the database lock)."""
+    row = (await conn.execute(_LOCK_REPORT, _names(repository_id, commit_id, key))).first()
+    return None if row is None else ReportOwner(*row)
 
 
 async def list_reports(conn: AsyncConnection, repository_id: int, commit_id: str, start: int, limit: int):
@@ -51,19 +72,25 @@ async def count_annotations(conn: AsyncConnection, report_id: int) -> int:
 
 
 async def external_ids(conn: AsyncConnection, report_id: int) -> list[str | None]:
-    """The external id of each of the report's annotations (None where it has none): at most the cap."""
-    return list((await conn.execute(select(ia.c.external_id).where(ia.c.report_id == report_id))).scalars())
+    """The external id of each of the report's annotations (None where it has none): at most the cap.
+
+    A statement of its own after lock_report: PostgreSQL would read joined rows as they were before the
+    lock was granted (the cap race test caught it).
+    """
+    return [row[0] for row in (await conn.execute(_EXTERNAL_IDS, {"report_id": report_id})).all()]
 
 
-async def insert_annotations(conn: AsyncConnection, report_id: int, rows: list[dict]) -> None:
-    """All rows in one batch (executemany), however many there are."""
-    await insert_many(conn, ia, [{"report_id": report_id, **row} for row in rows])
+async def insert_annotations(conn: AsyncConnection, report_id: int, annotations: list[AnnotationRequest]) -> None:
+    """All of them in one batch, however many there are."""
+    head = (report_id,)
+    await insert_many(conn, ia, ("report_id", *ANNOTATION_COLUMNS), [head + _STORED(a) for a in annotations])
 
 
-async def replace_annotation(conn: AsyncConnection, report_id: int, row: dict) -> bool:
-    """Replace the annotation with row's external id; False when the report has none with it."""
+async def replace_annotation(conn: AsyncConnection, report_id: int, annotation: AnnotationRequest) -> bool:
+    """Replace the annotation with this one's external id; False when the report has none with it."""
+    values = dict(zip(ANNOTATION_COLUMNS, _STORED(annotation)))
     result = await conn.execute(update(ia).where(ia.c.report_id == report_id,
-                                                 ia.c.external_id == row["external_id"]).values(row))
+                                                 ia.c.external_id == annotation["externalId"]).values(values))
     return result.rowcount > 0
 
 
@@ -82,7 +109,7 @@ async def list_annotations(conn: AsyncConnection, repository_id: int, commit_id:
     """
     columns = {"report_key": ir.c.key, "severity": ia.c.severity, "type": ia.c.type, "path": ia.c.path,
                "external_id": ia.c.external_id}
-    stmt = (select(ir.c.key.label("report_key"), *(ia.c[c] for c in _ANNOTATION_COLUMNS))
+    stmt = (select(ir.c.key.label("report_key"), *(ia.c[c] for c in ANNOTATION_COLUMNS))
             .select_from(ia.join(ir, ir.c.id == ia.c.report_id))
             .where(ir.c.repository_id == repository_id, ir.c.commit_id == commit_id)
             .order_by(ir.c.key, ia.c.id))

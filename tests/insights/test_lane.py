@@ -1,0 +1,77 @@
+"""The fast lane (cairn.lane) answers POST .../reports/{key}/annotations exactly as the full app does.
+
+A caller's first request fills the credential and access caches; the caller's next annotation POSTs
+take the lane, which stores them in one transaction on a direct connection and hands anything it does
+not accept to the full app. tests/builds/test_lane.py covers what the caches promise.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures.api import assert_error, observed
+from tests.insights.conftest import (AUTHORISATION, annotation, annotations_of, annotations_url, report,
+                                     report_url)
+
+FULL = {"message": "SQL injection", "severity": "HIGH", "type": "VULNERABILITY", "path": "src/db/query.py",
+        "line": 42, "link": "https://sonar.example.com/issue/1", "externalId": "sonar-1"}
+
+
+@pytest.fixture
+def rep(repo):
+    """`repo` with report K on the commit, its caches warm (the PUT filled them)."""
+    report(repo, "K")
+    return repo
+
+
+def post(api, *annotations, key: str = "K"):
+    return api.post(annotations_url(key), json={"annotations": list(annotations)})
+
+
+def test_warm_posts_answer_as_the_first_and_store_every_member(repo, count):
+    first = repo.put(report_url("K"), json={"title": "T"})
+    assert first.status_code == 200
+    answers = [post(repo, annotation("plain")), post(repo, FULL)]
+    assert observed(answers[0]) == observed(answers[1]) == (204, None, "admin", first.headers["x-auserid"], b"")
+    assert annotations_of(repo, "K") == [{"reportKey": "K", "message": "plain", "severity": "LOW", "line": 0},
+                                         {"reportKey": "K", **FULL}]
+    assert count("annotations") == 2
+
+
+@pytest.mark.parametrize("n", [1, 99, 100, 101, 250, 1000])
+def test_every_batch_size_is_stored_whole_and_in_order(rep, n):
+    # SQLite inserts 100 rows per statement and the rest one by one: each boundary is here.
+    sent = [annotation(f"m{i}", ("LOW", "MEDIUM", "HIGH")[i % 3], line=i, externalId=f"e{i}") for i in range(n)]
+    assert post(rep, *sent).status_code == 204
+    assert annotations_of(rep, "K") == [{"reportKey": "K", **a} for a in sent]
+
+
+@pytest.mark.parametrize("body, status, context", [
+    ([annotation("ok"), {"message": "no severity"}], 400, "annotations.1.severity"),
+    ([annotation("a", externalId="x"), annotation("b", externalId="x")], 400, "annotations.1.externalId"),
+    ([annotation("stored", externalId="s")], 400, "annotations.0.externalId"),
+    ([annotation(f"m{i}") for i in range(1000)], 400, "annotations"),
+], ids=["invalid member", "duplicate in request", "duplicate of stored", "over the cap"])
+def test_a_refusal_on_a_warm_path_is_the_full_apps_and_stores_nothing(rep, count, body, status, context):
+    assert post(rep, annotation("stored", externalId="s")).status_code == 204
+    r = post(rep, *body)
+    assert_error(r, status, context=context)
+    assert r.headers["x-ausername"] == "admin"
+    assert [a["message"] for a in annotations_of(rep, "K")] == ["stored"]
+    assert count("annotations") == 1
+
+
+def test_someone_elses_report_and_a_missing_one_get_the_full_apps_answers(rep, count):
+    user = rep.user("reader")
+    rep.grant_repo("reader", "REPO_READ")
+    reader = rep.as_user(user)
+    report(reader, "R")
+    assert post(reader, annotation("own"), key="R").status_code == 204  # warm
+    r = post(reader, annotation("not mine"))
+    assert_error(r, 401, AUTHORISATION)
+    assert r.headers["x-ausername"] == "reader"
+    r = post(reader, annotation("nowhere"), key="absent")
+    assert r.status_code == 404
+    assert r.json() == {"errors": [{"context": "reportKey", "message": "No report found with key: absent",
+                                    "exceptionName": None}]}
+    assert count("annotations") == 1
