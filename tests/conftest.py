@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from cairn.app import create_app
 from cairn.config import Settings
+from cairn.lane import FastLane
 from cairn.models import metadata, users, global_permissions
 from tests.fixtures.api import Api
 from tests.fixtures.postgres import PG_URL, create_database, drop_database
@@ -80,3 +81,20 @@ def repo(api) -> Api:
     api.project()
     api.repo()
     return api
+
+
+@pytest.fixture
+def fallbacks(repo) -> list[str]:
+    """The paths of the requests FastLane hands to the full app during the test (cairn.lane)."""
+    lane = repo.client.app.middleware_stack  # built by the repo fixture's first request
+    while not isinstance(lane, FastLane):
+        lane = lane.app
+    full_app, seen = lane.app, []
+
+    async def counting(scope, receive, send):
+        seen.append(scope["path"])
+        await full_app(scope, receive, send)
+
+    lane.app = counting
+    yield seen
+    lane.app = full_app

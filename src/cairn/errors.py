@@ -76,6 +76,11 @@ def error_response(status: int, message: str, exception_name: str | None = None,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def unexpected_error() -> JSONResponse:
+    """The 500 answer: the client learns nothing about the internals."""
+    return error_response(500, "An unexpected error occurred. The server log has the details.", None)
+
+
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
@@ -140,5 +145,4 @@ def install_error_handlers(app: FastAPI, allowed_methods: Callable[[str], list[s
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):
-        # Logged by Starlette's server-error middleware; the client learns nothing about the internals.
-        return error_response(500, "An unexpected error occurred. The server log has the details.", None)
+        return unexpected_error()  # logged by Starlette's server-error middleware

@@ -15,13 +15,15 @@ The lane writes nothing it then hands on: what fails is rolled back first.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from cairn.auth import permissions as perms
 from cairn.auth.deps import RepositoryAccess
 from cairn.builds import service as builds
 from cairn.builds.schemas import BuildStatusSetRequest
-from cairn.db.direct import direct_connection, direct_transaction
+from cairn.db.direct import CommitFailed, direct_connection, in_transaction
+from cairn.errors import unexpected_error
 from cairn.insights import service as insights
 from cairn.insights.schemas import AnnotationsRequest
 from cairn.kit.json import JSONResponse
@@ -29,6 +31,7 @@ from cairn.kit.json import JSONResponse
 _REPO = r"/projects/([^/]+)/repos/([^/]+)/commits/([0-9a-fA-F]{40})"
 _BUILDS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/builds")
 _ANNOTATIONS = re.compile(r"/rest/insights/(?:1\.0|latest)" + _REPO + "/reports/([^/]+)/annotations")
+_LOG = logging.getLogger("uvicorn.error")  # where the server logs its other unexpected errors
 _STATS = re.compile(r"/rest/build-status/(?:1\.0|latest)/commits/stats/([0-9a-fA-F]{40})")
 
 
@@ -89,10 +92,14 @@ class FastLane:
             try:
                 await write(state, RepositoryAccess(access[0], access[1], principal), commit_id.lower(), *rest,
                             body=body)
+            except CommitFailed:  # stored or not, nobody can tell: a replay could store it twice
+                _LOG.exception("COMMIT failed in the fast lane: %s %s", scope["method"], scope["path"])
+                scope.setdefault("state", {})["principal"] = principal  # X-AUSERNAME / X-AUSERID
+                return await unexpected_error()(scope, receive, send)
             except Exception:  # a rejected body, a refusal or a failed statement: the full app answers it
                 pass
             else:
-                scope.setdefault("state", {})["principal"] = principal  # X-AUSERNAME / X-AUSERID
+                scope.setdefault("state", {})["principal"] = principal
                 await send({"type": "http.response.start", "status": 204, "headers": []})
                 return await send({"type": "http.response.body", "body": b""})
         await self.app(scope, _replaying(messages, receive), send)
@@ -105,10 +112,10 @@ class FastLane:
 
     @staticmethod
     async def _post_annotations(state, access: RepositoryAccess, commit_id: str, key: str, body: bytes) -> None:
-        request = AnnotationsRequest.model_validate_json(body)
-        async with direct_transaction(state.engine) as conn:
-            await insights.add_annotations(conn, access, commit_id, key, request.annotations,
-                                           state.settings.insights_max_annotations)
+        annotations = AnnotationsRequest.model_validate_json(body).annotations
+        cap = state.settings.insights_max_annotations
+        await in_transaction(state.engine, lambda conn: insights.add_annotations(conn, access, commit_id, key,
+                                                                                 annotations, cap))
 
     async def _stats(self, scope, receive, send, commit_id: str):
         principal = self._principal(scope)

@@ -35,18 +35,22 @@ def reader(repo):
     return repo.as_user(user)
 
 
-def test_repeated_posts_answer_alike_and_all_are_stored(repo, count):
+def test_repeated_posts_answer_alike_and_all_are_stored(repo, count, fallbacks):
     caller = reader(repo)
+    fallbacks.clear()
     first, second = caller.post(BUILDS, json=status("A")), caller.post(BUILDS, json=status("B"))
+    assert fallbacks == [BUILDS]  # the first fills the caches; the second takes the lane
     assert observed(first) == observed(second) == (204, None, "reader", first.headers["x-auserid"], b"")
     assert count() == 2
     assert caller.get(BUILDS, params={"key": "B"}).json()["url"] == "https://ci.example/B"
 
 
-def test_repeated_stats_answer_alike(repo):
+def test_repeated_stats_answer_alike(repo, fallbacks):
     caller = reader(repo)
     caller.post(BUILDS, json=status("A", "FAILED"))
+    fallbacks.clear()
     first, second = caller.get(STATS), caller.get(STATS)
+    assert fallbacks == []  # the POST filled the caches
     assert observed(first) == observed(second)
     assert second.json() == {"successful": 0, "failed": 1, "inProgress": 0, "cancelled": 0, "unknown": 0}
 

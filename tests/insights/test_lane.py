@@ -2,7 +2,8 @@
 
 A caller's first request fills the credential and access caches; the caller's next annotation POSTs
 take the lane, which stores them in one transaction on a direct connection and hands anything it does
-not accept to the full app. tests/builds/test_lane.py covers what the caches promise.
+not accept to the full app (`fallbacks` lists what it handed on). tests/builds/test_lane.py covers what
+the caches promise.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ def post(api, *annotations, key: str = "K"):
     return api.post(annotations_url(key), json={"annotations": list(annotations)})
 
 
-def test_warm_posts_answer_as_the_first_and_store_every_member(repo, count):
+def test_warm_posts_take_the_lane_answer_alike_and_store_every_member(repo, count, fallbacks):
     first = repo.put(report_url("K"), json={"title": "T"})
     assert first.status_code == 200
+    fallbacks.clear()
     answers = [post(repo, annotation("plain")), post(repo, FULL)]
+    assert fallbacks == []
     assert observed(answers[0]) == observed(answers[1]) == (204, None, "admin", first.headers["x-auserid"], b"")
     assert annotations_of(repo, "K") == [{"reportKey": "K", "message": "plain", "severity": "LOW", "line": 0},
                                          {"reportKey": "K", **FULL}]
@@ -39,10 +42,12 @@ def test_warm_posts_answer_as_the_first_and_store_every_member(repo, count):
 
 
 @pytest.mark.parametrize("n", [1, 99, 100, 101, 250, 1000])
-def test_every_batch_size_is_stored_whole_and_in_order(rep, n):
+def test_every_batch_size_is_stored_whole_and_in_order(rep, n, fallbacks):
     # SQLite inserts 100 rows per statement and the rest one by one: each boundary is here.
     sent = [annotation(f"m{i}", ("LOW", "MEDIUM", "HIGH")[i % 3], line=i, externalId=f"e{i}") for i in range(n)]
+    fallbacks.clear()
     assert post(rep, *sent).status_code == 204
+    assert fallbacks == []
     assert annotations_of(rep, "K") == [{"reportKey": "K", **a} for a in sent]
 
 
@@ -52,9 +57,12 @@ def test_every_batch_size_is_stored_whole_and_in_order(rep, n):
     ([annotation("stored", externalId="s")], 400, "annotations.0.externalId"),
     ([annotation(f"m{i}") for i in range(1000)], 400, "annotations"),
 ], ids=["invalid member", "duplicate in request", "duplicate of stored", "over the cap"])
-def test_a_refusal_on_a_warm_path_is_the_full_apps_and_stores_nothing(rep, count, body, status, context):
+def test_a_refusal_on_a_warm_path_is_the_full_apps_and_stores_nothing(rep, count, fallbacks, body, status,
+                                                                     context):
     assert post(rep, annotation("stored", externalId="s")).status_code == 204
+    fallbacks.clear()
     r = post(rep, *body)
+    assert fallbacks == [annotations_url("K")]
     assert_error(r, status, context=context)
     assert r.headers["x-ausername"] == "admin"
     assert [a["message"] for a in annotations_of(rep, "K")] == ["stored"]

@@ -6,14 +6,7 @@ import json
 import math
 from typing import Annotated, Any, Literal, Required
 
-from pydantic import (
-    BeforeValidator,
-    Field,
-    StrictInt,
-    ValidationInfo,
-    WithJsonSchema,
-    field_validator,
-)
+from pydantic import BeforeValidator, Field, StrictInt, ValidationInfo, WithJsonSchema, field_validator
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from cairn.insights.fields import MAX_URL, TYPES, check_value
@@ -100,30 +93,18 @@ class Report(Schema):
     created_date: int
 
 
-def _default(kind, value):
-    return Annotated[kind, Field(default=value)]
-
-
+# A TypedDict, not a model, with members named as on the wire: validating 1000 took 1.4 ms instead of
+# 2.2 ms (no model instance per annotation). Every member is present after validation (defaults filled in).
 class AnnotationRequest(TypedDict, total=False):
-    """RestSingleAddInsightAnnotationRequest, members named as on the wire.
-
-    A TypedDict rather than a model: validating 1000 took 1.4 ms instead of 2.2 ms, without a model
-    instance per annotation. Every member is present after validation (defaults filled in).
-    """
+    """RestSingleAddInsightAnnotationRequest."""
 
     message: Required[Text(2000, required=True)]
     severity: Required[Severity]
-    type: _default(AnnotationType | None, None)
-    path: _default(Text(50000) | None, None)
+    type: Annotated[AnnotationType | None, Field(default=None)]
+    path: Annotated[Text(50000) | None, Field(default=None)]
     line: Annotated[StrictInt, Field(ge=0, le=INT32_MAX, default=0)]
-    link: _default(Link | None, None)
-    externalId: _default(Text(MAX_EXTERNAL_ID) | None, None)
-
-
-# The stored column of each AnnotationRequest member, in the table's column order (store.py inserts and
-# lists annotations in this order; annotation_json reads them so).
-ANNOTATION_COLUMNS = {"external_id": "externalId", "message": "message", "severity": "severity", "type": "type",
-                      "path": "path", "line": "line", "link": "link"}
+    link: Annotated[Link | None, Field(default=None)]
+    externalId: Annotated[Text(MAX_EXTERNAL_ID) | None, Field(default=None)]
 
 
 class AnnotationsRequest(Schema):

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.db.dialect import insert_many, upsert
-from cairn.insights.schemas import ANNOTATION_COLUMNS, AnnotationRequest
+from cairn.insights.schemas import AnnotationRequest
 from cairn.models import insight_annotations as ia
 from cairn.models import insight_reports as ir
 
@@ -18,13 +18,18 @@ _REPLACED = ("title", "details", "result", "reporter", "link", "logo_url", "cove
              "created_date")
 
 
-# The statements of the annotation POST are built once with bind parameters: cairn.lane also runs them on
-# a direct connection (db/direct.py), which reads rows by position.
+# Built once with bind parameters: the annotation POST also runs in cairn.lane on a direct connection
+# (db/direct.py), which takes only such statements and reads rows by position.
 _THE_REPORT = (ir.c.repository_id == bindparam("repository_id"), ir.c.commit_id == bindparam("commit_id"),
                ir.c.key == bindparam("key"))
 _REPORT = select(ir).where(*_THE_REPORT)
 _LOCK_REPORT = select(ir.c.id, ir.c.user_id).where(*_THE_REPORT).with_for_update()
 _EXTERNAL_IDS = select(ia.c.external_id).where(ia.c.report_id == bindparam("report_id"))
+
+# The column of each AnnotationRequest member, in the table's column order (schemas.annotation_json reads
+# a listed annotation's columns in this order, after its report's key).
+ANNOTATION_COLUMNS = {"external_id": "externalId", "message": "message", "severity": "severity", "type": "type",
+                      "path": "path", "line": "line", "link": "link"}
 _STORED = operator.itemgetter(*ANNOTATION_COLUMNS.values())
 
 
