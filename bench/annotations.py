@@ -288,8 +288,10 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.annotations", description=__doc__.splitlines()[0])
-    p.add_argument("--repeat", type=int, default=7, help="measured rounds per backend (default 7; medians shown)")
-    p.add_argument("--warmup", type=int, default=2, help="uncounted rounds first (default 2)")
+    # Rounds are short (~10 ms): many of them keep the medians steady on a noisy machine.
+    p.add_argument("--repeat", type=int, default=21,
+                   help="measured rounds per backend (default 21; medians shown)")
+    p.add_argument("--warmup", type=int, default=3, help="uncounted rounds first (default 3)")
     p.add_argument("--annotations", type=int, default=1000,
                    help="annotations per request (default 1000, cairn's default cap; more raises the cap)")
     add_common_options(p, pool_help="cairn's database pool (default 10)",
