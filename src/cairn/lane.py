@@ -31,8 +31,8 @@ from cairn.kit.json import JSONResponse
 _REPO = r"/projects/([^/]+)/repos/([^/]+)/commits/([0-9a-fA-F]{40})"
 _BUILDS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/builds")
 _ANNOTATIONS = re.compile(r"/rest/insights/(?:1\.0|latest)" + _REPO + "/reports/([^/]+)/annotations")
-_LOG = logging.getLogger("uvicorn.error")  # where the server logs its other unexpected errors
 _STATS = re.compile(r"/rest/build-status/(?:1\.0|latest)/commits/stats/([0-9a-fA-F]{40})")
+_LOG = logging.getLogger("uvicorn.error")  # where the server logs its other unexpected errors
 
 
 def _header(scope, name: bytes) -> str | None:

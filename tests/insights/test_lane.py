@@ -83,3 +83,16 @@ def test_someone_elses_report_and_a_missing_one_get_the_full_apps_answers(rep, c
     assert r.json() == {"errors": [{"context": "reportKey", "message": "No report found with key: absent",
                                     "exceptionName": None}]}
     assert count("annotations") == 1
+
+
+def test_a_repeated_member_means_its_last_value_on_both_paths(rep, fallbacks):
+    # The lane parses with pydantic's JSON parser, the full app with json.loads: both keep the last value.
+    raw = b'{"annotations": [{"message": "first", "severity": "LOW", "message": "last"}]}'
+    headers = {"Content-Type": "application/json"}
+    fallbacks.clear()
+    assert rep.post(annotations_url("K"), content=raw, headers=headers, auth=rep.auth).status_code == 204
+    # A query string (ignored by the route) sends the same request to the full app.
+    assert rep.post(annotations_url("K") + "?via=full", content=raw, headers=headers,
+                    auth=rep.auth).status_code == 204
+    assert fallbacks == [annotations_url("K")]
+    assert [a["message"] for a in annotations_of(rep, "K")] == ["last", "last"]

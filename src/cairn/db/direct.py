@@ -70,8 +70,11 @@ class DirectConnection:
         await self._driver.executemany(sql, rows)
 
 
-def _in_transaction(driver) -> bool:
-    return driver.in_transaction if isinstance(driver, aiosqlite.Connection) else driver.is_in_transaction()
+def _unfit(driver) -> bool:
+    """A transaction left open (cancelled mid-way, a failed rollback) or a lost PostgreSQL connection."""
+    if isinstance(driver, aiosqlite.Connection):
+        return driver.in_transaction
+    return driver.is_closed() or driver.is_in_transaction()
 
 
 @asynccontextmanager
@@ -80,9 +83,9 @@ async def _pooled(engine: AsyncEngine):
     try:
         yield pooled.driver_connection
     finally:
-        # Never hand on a transaction left open (cancelled mid-way, or a failed rollback): the pool does not
-        # roll back SQLite connections (db/engine.py) nor transactions begun on the driver.
-        if _in_transaction(pooled.driver_connection):
+        # Never hand such a connection on: the pool does not roll back SQLite connections (db/engine.py) nor
+        # transactions begun on the driver, and finds lost connections only when SQLAlchemy uses them.
+        if _unfit(pooled.driver_connection):
             await greenlet_spawn(pooled.invalidate)
         await greenlet_spawn(pooled.close)
 

@@ -28,9 +28,9 @@ _EXTERNAL_IDS = select(ia.c.external_id).where(ia.c.report_id == bindparam("repo
 
 # The column of each AnnotationRequest member, in the table's column order (schemas.annotation_json reads
 # a listed annotation's columns in this order, after its report's key).
-ANNOTATION_COLUMNS = {"external_id": "externalId", "message": "message", "severity": "severity", "type": "type",
+_ANNOTATION_COLUMNS = {"external_id": "externalId", "message": "message", "severity": "severity", "type": "type",
                       "path": "path", "line": "line", "link": "link"}
-_STORED = operator.itemgetter(*ANNOTATION_COLUMNS.values())
+_STORED = operator.itemgetter(*_ANNOTATION_COLUMNS.values())
 
 
 class ReportOwner(NamedTuple):
@@ -88,12 +88,12 @@ async def external_ids(conn: AsyncConnection, report_id: int) -> list[str | None
 async def insert_annotations(conn: AsyncConnection, report_id: int, annotations: list[AnnotationRequest]) -> None:
     """All of them in one batch, however many there are."""
     head = (report_id,)
-    await insert_many(conn, ia, ("report_id", *ANNOTATION_COLUMNS), [head + _STORED(a) for a in annotations])
+    await insert_many(conn, ia, ("report_id", *_ANNOTATION_COLUMNS), [head + _STORED(a) for a in annotations])
 
 
 async def replace_annotation(conn: AsyncConnection, report_id: int, annotation: AnnotationRequest) -> bool:
     """Replace the annotation with this one's external id; False when the report has none with it."""
-    values = dict(zip(ANNOTATION_COLUMNS, _STORED(annotation)))
+    values = dict(zip(_ANNOTATION_COLUMNS, _STORED(annotation)))
     result = await conn.execute(update(ia).where(ia.c.report_id == report_id,
                                                  ia.c.external_id == annotation["externalId"]).values(values))
     return result.rowcount > 0
@@ -114,7 +114,7 @@ async def list_annotations(conn: AsyncConnection, repository_id: int, commit_id:
     """
     columns = {"report_key": ir.c.key, "severity": ia.c.severity, "type": ia.c.type, "path": ia.c.path,
                "external_id": ia.c.external_id}
-    stmt = (select(ir.c.key.label("report_key"), *(ia.c[c] for c in ANNOTATION_COLUMNS))
+    stmt = (select(ir.c.key.label("report_key"), *(ia.c[c] for c in _ANNOTATION_COLUMNS))
             .select_from(ia.join(ir, ir.c.id == ia.c.report_id))
             .where(ir.c.repository_id == repository_id, ir.c.commit_id == commit_id)
             .order_by(ir.c.key, ia.c.id))
