@@ -40,6 +40,11 @@ def report(api, key: str = "K", **fields) -> dict:
     return r.json()
 
 
+FULL_ANNOTATION = {"message": "SQL injection", "severity": "HIGH", "type": "VULNERABILITY",
+                   "path": "src/db/query.py", "line": 42, "link": "https://sonar.example.com/issue/1",
+                   "externalId": "sonar-1"}
+
+
 def annotation(message: str = "Found a problem", severity: str = "LOW", **extra) -> dict:
     return {"message": message, "severity": severity, **extra}
 
@@ -49,6 +54,11 @@ def annotate(api, key: str, *annotations: dict) -> None:
     r = api.post(annotations_url(key), json={"annotations": list(annotations)})
     assert r.status_code == 204, r.text
     assert r.content == b""
+
+
+def post(api, *annotations, key: str = "K"):
+    """POST annotations to report `key`; the response."""
+    return api.post(annotations_url(key), json={"annotations": list(annotations)})
 
 
 def annotations_of(api, key: str | None = None, **params) -> list[dict]:
@@ -67,3 +77,10 @@ def count(db):
     """count("reports") / count("annotations"): rows stored, straight from the database."""
     tables = {"reports": "insight_reports", "annotations": "insight_annotations"}
     return lambda what: db(f"SELECT COUNT(*) FROM {tables[what]}")[0][0]
+
+
+@pytest.fixture
+def rep(repo):
+    """`repo` with report K on the commit (its PUT also fills the administrator's caches: cairn.lane)."""
+    report(repo, "K")
+    return repo

@@ -7,23 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.fixtures.api import SHA2, assert_error
+from tests.insights.conftest import FULL_ANNOTATION as FULL
 from tests.insights.conftest import (ANNOTATIONS, annotate, annotation, annotations_of,
-                                     annotations_url, commit_url, report, report_url, short)
-
-FULL = {"message": "SQL injection", "severity": "HIGH", "type": "VULNERABILITY", "path": "src/db/query.py",
-        "line": 42, "link": "https://sonar.example.com/issue/1", "externalId": "sonar-1"}
-
-
-@pytest.fixture
-def rep(repo):
-    """`repo` with report K on the commit."""
-    report(repo, "K")
-    return repo
-
-
-def post(api, *annotations, key: str = "K"):
-    return api.post(annotations_url(key), json={"annotations": list(annotations)})
-
+                                     annotations_url, commit_url, post, report, report_url, short)
 
 def messages(api, key: str | None = None, **params) -> list[str]:
     return [a["message"] for a in annotations_of(api, key, **params)]

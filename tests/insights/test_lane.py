@@ -11,22 +11,9 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.api import assert_error, observed
-from tests.insights.conftest import (AUTHORISATION, annotation, annotations_of, annotations_url, report,
+from tests.insights.conftest import FULL_ANNOTATION as FULL
+from tests.insights.conftest import (AUTHORISATION, annotation, annotations_of, annotations_url, post, report,
                                      report_url)
-
-FULL = {"message": "SQL injection", "severity": "HIGH", "type": "VULNERABILITY", "path": "src/db/query.py",
-        "line": 42, "link": "https://sonar.example.com/issue/1", "externalId": "sonar-1"}
-
-
-@pytest.fixture
-def rep(repo):
-    """`repo` with report K on the commit, its caches warm (the PUT filled them)."""
-    report(repo, "K")
-    return repo
-
-
-def post(api, *annotations, key: str = "K"):
-    return api.post(annotations_url(key), json={"annotations": list(annotations)})
 
 
 def test_warm_posts_take_the_lane_answer_alike_and_store_every_member(repo, count, fallbacks):
