@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -30,8 +32,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.__main__ import (USER, Server, add_common_options, basic, cairn_server, drop_databases, expect,
-                            format_table, new_database, report, run_backends, set_up_repo, start_harness)
+from bench.__main__ import (USER, Server, add_common_options, basic, cairn_server, clean_env, drop_databases,
+                            expect, format_table, free_port, new_database, report, run_backends, set_up_repo,
+                            start_harness)
 
 TARGET_POST_RATIO = 2.0
 SHA = "a1b2c3d4" * 5
@@ -150,7 +153,7 @@ class _PostgresBaseline(_Baseline):
 
 @dataclass
 class Row:
-    op: str  # "POST" (insert) or "GET" (select)
+    op: str  # "POST" (insert), "GET" (select), or a floor server's POST ("HTTP", "HTTP+JSON"; --floor)
     backend: str
     n: int
     cairn: list[float] = field(default_factory=list)  # milliseconds per round
@@ -190,6 +193,18 @@ def _start_cairn(backend: str, workdir: Path, args, databases: list[str], cairn_
     return server
 
 
+def _start_floor(workdir: Path, validate: bool) -> Server:
+    """bench/floor.py under the same uvicorn settings as `cairn serve` (see bench/__main__.py's Stack)."""
+    name = "floor-json" if validate else "floor-http"
+    port = free_port()
+    server = Server(name, [sys.executable, "-m", "uvicorn", "bench.floor:app", "--host", "127.0.0.1", "--port",
+                           str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
+                    dict(clean_env(), BENCH_FLOOR_VALIDATE="1" if validate else "0"), workdir / f"{name}.log", port)
+    server.start()
+    server.wait_ready()
+    return server
+
+
 def _new_database(admin_url: str, role: str, databases: list[str]) -> str:
     return new_database(admin_url, f"cairn_bench_ann_{os.getpid()}_{role}", databases)
 
@@ -202,7 +217,7 @@ def _set_up(server: Server) -> None:
                                               "data": [{"title": "Problems", "type": "NUMBER", "value": 1000}]})
 
 
-def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> list[Row]:
+def run_backend(backend: str, workdir: Path, args, cairn_command: list[str], floor: bool = False) -> list[Row]:
     import httpx
 
     annotations = make_annotations(args.annotations)
@@ -212,7 +227,10 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
     databases: list[str] = []
     loop = asyncio.new_event_loop()
     server = baseline = None
+    floors: dict[str, Server] = {}
     try:
+        if floor:
+            floors = {"HTTP": _start_floor(workdir, False), "HTTP+JSON": _start_floor(workdir, True)}
         server = _start_cairn(backend, workdir, args, databases, cairn_command)
         _set_up(server)
         if backend == "postgresql":
@@ -221,8 +239,10 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
             baseline = _SQLiteBaseline(workdir / f"baseline-{backend}.db")
         loop.run_until_complete(baseline.open())
 
-        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", auth=(USER[0], USER[1]), timeout=120,
-                          headers={"Content-Type": "application/json"}) as client:
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(httpx.Client(base_url=f"http://127.0.0.1:{server.port}", auth=USER,
+                                                      timeout=120, headers={"Content-Type": "application/json"}))
+
             def cairn_round() -> tuple[float, float]:
                 r = client.delete(ANNOTATIONS)  # untimed: empty the report
                 if r.status_code != 204:
@@ -254,7 +274,21 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
                     raise RuntimeError(f"baseline read {len(got)} rows, not {len(rows)}")
                 return (t1 - t0) * 1000, (t3 - t2) * 1000
 
-            rounds = {"cairn": cairn_round, "baseline": baseline_round}
+            def floor_round(floor: httpx.Client) -> tuple[float, None]:
+                floor.delete(ANNOTATIONS)  # as cairn's round does
+                t0 = time.perf_counter()
+                r = floor.post(ANNOTATIONS, content=body)
+                t1 = time.perf_counter()
+                if r.status_code != 204:
+                    raise RuntimeError(f"the floor server answered {r.status_code}")
+                return (t1 - t0) * 1000, None
+
+            floor_clients = {op: stack.enter_context(httpx.Client(
+                base_url=f"http://127.0.0.1:{floor.port}", timeout=120, headers={"Content-Type": "application/json"}))
+                for op, floor in floors.items()}
+            rounds = {"cairn": cairn_round, "baseline": baseline_round,
+                      **{op: functools.partial(floor_round, floor) for op, floor in floor_clients.items()}}
+            floor_rows = {op: Row(op, backend, len(rows)) for op in floors}
             for _ in range(args.warmup):
                 for fn in rounds.values():
                     fn()
@@ -267,11 +301,16 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
                 order = list(rounds) if i % 2 == 0 else list(reversed(rounds))
                 for name in order:
                     p_ms, g_ms = rounds[name]()
+                    if name in floor_rows:
+                        floor_rows[name].cairn.append(p_ms)
+                        continue
                     getattr(post, name).append(p_ms)
                     getattr(get, name).append(g_ms)
                     print(f"  {backend:<10} {name:<8} round {i + 1}: POST {p_ms:8.1f} ms   GET {g_ms:8.1f} ms",
                           flush=True)
-        return [post, get]
+        for row in floor_rows.values():
+            row.baseline = post.baseline  # the same rounds' baseline insert
+        return [post, get, *floor_rows.values()]
     finally:
         if baseline is not None and hasattr(baseline, "conn"):
             try:
@@ -279,8 +318,9 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
             except Exception:  # noqa: BLE001 - cleanup keeps going
                 pass
         loop.close()
-        if server is not None:
-            server.stop()
+        for running in [server, *floors.values()]:
+            if running is not None:
+                running.stop()
         drop_databases(args.postgres_url, databases)
 
 
@@ -294,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=3, help="uncounted rounds first (default 3)")
     p.add_argument("--annotations", type=int, default=1000,
                    help="annotations per request (default 1000, cairn's default cap; more raises the cap)")
+    p.add_argument("--floor", action="store_true",
+                   help="also time the POST against a bare uvicorn app that only reads the body (HTTP) and one that "
+                        "also validates it as cairn does (HTTP+JSON): the part no server of this stack avoids")
     add_common_options(p, pool_help="cairn's database pool (default 10)",
                        postgres_help="an administrative PostgreSQL URL; fresh databases are created (and dropped)",
                        check_help="exit 1 when the POST target is missed")
@@ -308,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.warmup} warm-up + {args.repeat} measured rounds", flush=True)
 
     rows, failures = run_backends("bench.annotations", backends,
-                                  lambda backend, workdir: run_backend(backend, workdir, args, cairn_command))
+                                  lambda backend, workdir: run_backend(backend, workdir, args, cairn_command,
+                                                                       # no database: once is enough
+                                                                       args.floor and backend == backends[0]))
     report(rows, table(rows), f"target: cairn POST of {args.annotations} annotations <= {TARGET_POST_RATIO:g}x the "
                               f"baseline's batch insert; medians of {args.repeat} round(s); cairn = client-side "
                               f"request time, baseline = in-process driver time", args.json)
