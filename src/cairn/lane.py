@@ -2,7 +2,7 @@
 
 POST .../commits/{commitId}/builds and GET /rest/build-status/.../commits/stats/{commitId} carry most of
 a CI server's load; POST .../reports/{key}/annotations carries the most data (linters send 1000 at a
-time). bench/ measured a bare FastAPI route at ~0.55 of the raw-ASGI baseline before any auth or SQL, so
+time); POST .../commits/{commitId}/deployments comes with every deployment pipeline run. bench/ measured a bare FastAPI route at ~0.55 of the raw-ASGI baseline before any auth or SQL, so
 these answer here when everything about the request is ordinary: a credential and a repository grant the
 caches already hold (auth/credentials.py, auth/access.py), a valid commit id, a body the route's own
 schema accepts, no query parameters. The lane calls the same service functions as the routes, on a
@@ -23,13 +23,17 @@ from cairn.auth.deps import RepositoryAccess
 from cairn.builds import service as builds
 from cairn.builds.schemas import BuildStatusSetRequest
 from cairn.db.direct import CommitFailed, direct_connection, in_transaction
+from cairn.deployments import service as deployments
+from cairn.deployments.schemas import DeploymentSetRequest
 from cairn.errors import unexpected_error
 from cairn.insights import service as insights
 from cairn.insights.schemas import AnnotationsRequest
+from cairn.kit.entities import repository_json
 from cairn.kit.json import JSONResponse
 
 _REPO = r"/projects/([^/]+)/repos/([^/]+)/commits/([0-9a-fA-F]{40})"
 _BUILDS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/builds")
+_DEPLOYMENTS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/deployments")
 _ANNOTATIONS = re.compile(r"/rest/insights/(?:1\.0|latest)" + _REPO + "/reports/([^/]+)/annotations")
 _STATS = re.compile(r"/rest/build-status/(?:1\.0|latest)/commits/stats/([0-9a-fA-F]{40})")
 _LOG = logging.getLogger("uvicorn.error")  # where the server logs its other unexpected errors
@@ -74,6 +78,8 @@ class FastLane:
             return await self._write(scope, receive, send, self._post_build, *match.groups())
         if method == "POST" and (match := _ANNOTATIONS.fullmatch(path)):
             return await self._write(scope, receive, send, self._post_annotations, *match.groups())
+        if method == "POST" and (match := _DEPLOYMENTS.fullmatch(path)):
+            return await self._write(scope, receive, send, self._post_deployment, *match.groups())
         if method == "GET" and (match := _STATS.fullmatch(path)):
             return await self._stats(scope, receive, send, match.group(1))
         return await self.app(scope, receive, send)
@@ -83,15 +89,16 @@ class FastLane:
         return None if principal is None or principal.anonymous else principal
 
     async def _write(self, scope, receive, send, write, project_key: str, slug: str, commit_id: str, *rest):
-        """A write whose route declares RepoReadSignedIn (a signed-in caller with read access), answered 204."""
+        """A write whose route declares RepoReadSignedIn (a signed-in caller with read access), answered 204,
+        or 200 with what `write` returns."""
         body, messages = await _read_body(receive)
         state = scope["app"].state
         principal = self._principal(scope)
         access = principal and state.access.get(principal, project_key, slug)
         if access and access[1] >= perms.READ:
             try:
-                await write(state, RepositoryAccess(access[0], access[1], principal), commit_id.lower(), *rest,
-                            body=body)
+                answer = await write(state, RepositoryAccess(access[0], access[1], principal), commit_id.lower(),
+                                     *rest, body=body)
             except CommitFailed:  # stored or not, nobody can tell: a replay could store it twice
                 _LOG.exception("COMMIT failed in the fast lane: %s %s", scope["method"], scope["path"])
                 scope.setdefault("state", {})["principal"] = principal  # X-AUSERNAME / X-AUSERID
@@ -100,6 +107,8 @@ class FastLane:
                 pass
             else:
                 scope.setdefault("state", {})["principal"] = principal
+                if answer is not None:
+                    return await JSONResponse(answer)(scope, receive, send)
                 await send({"type": "http.response.start", "status": 204, "headers": []})
                 return await send({"type": "http.response.body", "body": b""})
         await self.app(scope, _replaying(messages, receive), send)
@@ -116,6 +125,13 @@ class FastLane:
         cap = state.settings.insights_max_annotations
         await in_transaction(state.engine, lambda conn: insights.add_annotations(conn, access, commit_id, key,
                                                                                  annotations, cap))
+
+    @staticmethod
+    async def _post_deployment(state, access: RepositoryAccess, commit_id: str, body: bytes) -> dict:
+        request = DeploymentSetRequest.model_validate_json(body)
+        repository = repository_json(access.repository, state.settings.public_base_url)
+        return await in_transaction(state.engine, lambda conn: deployments.put_deployment(
+            conn, access.repository.id, commit_id, request, repository))
 
     async def _stats(self, scope, receive, send, commit_id: str):
         principal = self._principal(scope)

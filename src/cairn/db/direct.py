@@ -28,14 +28,17 @@ T = TypeVar("T")
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(statement, dialect) -> tuple[str, tuple[str, ...]]:
+def _compiled(statement, dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """The SQL, its parameter names in order, and the values the statement itself holds (a literal
+    compared with, a LIMIT)."""
     compiled = statement.compile(dialect=dialect)
-    return str(compiled), tuple(compiled.positiontup)
+    return str(compiled), tuple(compiled.positiontup), compiled.params
 
 
 def _bound(statement, dialect, parameters: dict[str, Any] | None) -> tuple[str, list]:
-    sql, names = _compiled(statement, dialect)
-    return sql, [parameters[name] for name in names] if names else []
+    sql, names, own = _compiled(statement, dialect)
+    given = parameters or {}
+    return sql, [given[name] if name in given else own[name] for name in names]
 
 
 class DirectResult:

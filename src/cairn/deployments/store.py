@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -60,9 +62,12 @@ async def put_deployment(conn: AsyncConnection, values: dict) -> None:
     await refresh_environment(conn, values["repository_id"], values["environment_key"])
 
 
-# Built once: building the identity clause per request cost a tenth of a deployment POST.
+# Built once: building the identity clause per request cost a tenth of a deployment POST. With bind
+# parameters only, these statements also run in cairn.lane on a direct connection (db/direct.py), whose rows
+# are plain tuples: get_deployment names their columns itself.
 _IDENTITY_CLAUSE = and_(*(d.c[c] == bindparam(c) for c in _IDENTITY))
 _GET = _DEPLOYMENT.where(_IDENTITY_CLAUSE)
+DeploymentRow = namedtuple("DeploymentRow", [*d.c.keys(), "from_commit"])
 _DELETE = delete(d).where(_IDENTITY_CLAUSE)
 
 
@@ -74,7 +79,8 @@ def _identity(repository_id: int, commit_id: str, key: str, environment_key: str
 async def get_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str,
                          environment_key: str, sequence_number: int):
     params = _identity(repository_id, commit_id, key, environment_key, sequence_number)
-    return (await conn.execute(_GET, params)).first()
+    row = (await conn.execute(_GET, params)).first()
+    return None if row is None else DeploymentRow(*row)
 
 
 async def delete_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str,

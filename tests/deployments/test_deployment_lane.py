@@ -1,0 +1,52 @@
+"""The fast lane (cairn.lane) answers POST .../commits/{commitId}/deployments exactly as the full app does.
+
+The caller's first request fills the credential and access caches; its next deployment POSTs take the lane
+(`fallbacks` lists what it hands to the full app). tests/builds/test_lane.py covers what the caches promise.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.deployments.conftest import DEPLOYMENTS, LISTING, SHA2, body, deployments_url, identity
+from tests.fixtures.api import assert_error, observed
+
+
+@pytest.fixture
+def warm(repo, fallbacks):
+    """`repo` whose caches know the administrator and PRJ/repo (any repository request fills them)."""
+    assert repo.get(LISTING).status_code == 200
+    fallbacks.clear()
+    return repo
+
+
+def test_a_warm_post_takes_the_lane_and_answers_as_the_full_app(warm, fallbacks):
+    repo = warm
+    sent = body(1, lastUpdated=1700000000000)  # not the server's clock: both answers alike
+    first = repo.post(DEPLOYMENTS, json=sent)
+    # A query string (ignored by the route) sends the same request to the full app.
+    full = repo.post(DEPLOYMENTS + "?via=full", json=sent)
+    assert fallbacks == [DEPLOYMENTS]
+    assert observed(first) == observed(full)
+    assert first.status_code == 200
+
+
+def test_the_lane_stores_updates_and_links_the_previous_commit(warm, fallbacks):
+    repo = warm
+    repo.post(deployments_url(), json=body(1))
+    second = repo.post(deployments_url(SHA2), json=body(2, state="FAILED")).json()
+    updated = repo.post(deployments_url(SHA2), json=body(2, state="SUCCESSFUL")).json()
+    assert fallbacks == []
+    assert second["fromCommit"]["id"] == updated["fromCommit"]["id"]
+    assert updated["state"] == "SUCCESSFUL"
+    stored = repo.get(deployments_url(SHA2), params=identity(seq=2)).json()
+    assert stored == updated
+
+
+def test_a_refusal_on_a_warm_path_is_the_full_apps(warm, fallbacks):
+    repo = warm
+    r = repo.post(DEPLOYMENTS, json=body(1, state="GREEN"))
+    assert fallbacks == [DEPLOYMENTS]
+    assert_error(r, 400, context="state")
+    assert r.headers["x-ausername"] == "admin"
+    assert repo.get(DEPLOYMENTS, params=identity()).status_code == 404
