@@ -87,3 +87,13 @@ def test_on_postgresql_a_failed_commit_is_commit_failed_and_the_pool_recovers(ba
     for _ in range(6):  # more than the pool holds: no connection handed on is dead
         run(backend, fine)
     assert stored(db) == ["b"] * 6
+
+
+def test_a_statement_missing_one_of_its_parameters_fails_and_stores_nothing(backend, db, report_id):
+    async def work(conn):
+        await store.insert_annotations(conn, report_id, [note("a")])
+        await conn.execute(select(func.count()).where(text("1 = :missing")))
+
+    with pytest.raises(KeyError):
+        run(backend, work)
+    assert stored(db) == []

@@ -2,15 +2,17 @@
 
 POST .../commits/{commitId}/builds and GET /rest/build-status/.../commits/stats/{commitId} carry most of
 a CI server's load; POST .../reports/{key}/annotations carries the most data (linters send 1000 at a
-time); POST .../commits/{commitId}/deployments comes with every deployment pipeline run. bench/ measured a bare FastAPI route at ~0.55 of the raw-ASGI baseline before any auth or SQL, so
-these answer here when everything about the request is ordinary: a credential and a repository grant the
-caches already hold (auth/credentials.py, auth/access.py), a valid commit id, a body the route's own
-schema accepts, no query parameters. The lane calls the same service functions as the routes, on a
-direct driver connection (db/direct.py).
+time); POST .../commits/{commitId}/deployments comes with every deployment pipeline run. bench/ measured
+a bare FastAPI route at ~0.55 of the raw-ASGI baseline before any auth or SQL, so these answer here when
+everything about the request is ordinary: a credential and a repository grant the caches already hold
+(auth/credentials.py, auth/access.py), a valid commit id, a body the route's own schema accepts, no query
+parameters. The lane calls the same service functions as the routes, on a direct driver connection
+(db/direct.py).
 
 Anything else (a first request, bad input, a refusal, an error of any kind) is handed to the full app
 with the body replayed, so every error, header and status comes from the one place that defines them.
-The lane writes nothing it then hands on: what fails is rolled back first.
+The lane writes nothing it then hands on: what fails is rolled back first. The one exception is a
+PostgreSQL COMMIT that fails: whether it was stored is unknown, so the lane answers 500 itself.
 """
 
 from __future__ import annotations
@@ -101,12 +103,11 @@ class FastLane:
                                      *rest, body=body)
             except CommitFailed:  # stored or not, nobody can tell: a replay could store it twice
                 _LOG.exception("COMMIT failed in the fast lane: %s %s", scope["method"], scope["path"])
-                scope.setdefault("state", {})["principal"] = principal  # X-AUSERNAME / X-AUSERID
-                return await unexpected_error()(scope, receive, send)
+                return await unexpected_error()(scope, receive, send)  # as the full app's 500s: no X-AUSERNAME
             except Exception:  # a rejected body, a refusal or a failed statement: the full app answers it
                 pass
             else:
-                scope.setdefault("state", {})["principal"] = principal
+                scope.setdefault("state", {})["principal"] = principal  # X-AUSERNAME / X-AUSERID
                 if answer is not None:
                     return await JSONResponse(answer)(scope, receive, send)
                 await send({"type": "http.response.start", "status": 204, "headers": []})

@@ -1,9 +1,10 @@
 """Repository access resolved for a caller, remembered as briefly as a verified credential.
 
-The build-status fast lane (cairn.lane) reads it instead of querying grants on every request. Like the
-credential cache it is safe to lose and short-lived: a revoked grant, a renamed or deleted repository
-stops applying within CAIRN_AUTH_CACHE_SECONDS on every process (a deleted repository's writes fail
-on its foreign key at once and are answered by the full path).
+The fast lane (cairn.lane) reads it instead of querying grants on every request. Like the credential
+cache it is safe to lose and short-lived: a revoked grant, a renamed or deleted repository stops applying
+within CAIRN_AUTH_CACHE_SECONDS on every process (a deleted repository's writes fail on its foreign key at
+once and are answered by the full path). The lane's deployment answer shows the repository as remembered
+here, so on other processes an edited repository may show as it was for as long.
 """
 
 from __future__ import annotations

@@ -12,10 +12,11 @@ type processing, no expanding IN). `direct_connection` runs each statement as it
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+from typing import Any, AsyncIterator, Callable, Coroutine, TypeVar
 
 import aiosqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,9 +31,10 @@ T = TypeVar("T")
 @functools.lru_cache(maxsize=256)
 def _compiled(statement, dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
     """The SQL, its parameter names in order, and the values the statement itself holds (a literal
-    compared with, a LIMIT)."""
+    compared with, a LIMIT); a bindparam without a value must be given (KeyError otherwise)."""
     compiled = statement.compile(dialect=dialect)
-    return str(compiled), tuple(compiled.positiontup), compiled.params
+    own = {name: compiled.params[name] for bind, name in compiled.bind_names.items() if not bind.required}
+    return str(compiled), tuple(compiled.positiontup), own
 
 
 def _bound(statement, dialect, parameters: dict[str, Any] | None) -> tuple[str, list]:
@@ -86,11 +88,13 @@ async def _pooled(engine: AsyncEngine):
     try:
         yield pooled.driver_connection
     finally:
-        # Never hand such a connection on: the pool does not roll back SQLite connections (db/engine.py) nor
-        # transactions begun on the driver, and finds lost connections only when SQLAlchemy uses them.
-        if _unfit(pooled.driver_connection):
-            await greenlet_spawn(pooled.invalidate)
-        await greenlet_spawn(pooled.close)
+        try:
+            # Never hand such a connection on: the pool does not roll back SQLite connections (db/engine.py)
+            # nor transactions begun on the driver, and finds lost connections only when SQLAlchemy uses them.
+            if _unfit(pooled.driver_connection):
+                await greenlet_spawn(pooled.invalidate)
+        finally:
+            await greenlet_spawn(pooled.close)
 
 
 class CommitFailed(Exception):
@@ -147,7 +151,7 @@ def _sqlite_transaction(conn: sqlite3.Connection, dialect, work):
         raise
 
 
-async def in_transaction(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]]) -> T:
+async def in_transaction(engine: AsyncEngine, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
     """`await work(conn)` in one transaction on a direct connection: committed when it returns, rolled back
     when it raises (CommitFailed when PostgreSQL's COMMIT fails). `work` may await only the connection's
     statements.
@@ -172,4 +176,10 @@ async def in_transaction(engine: AsyncEngine, work: Callable[[Any], Awaitable[T]
     async with sqlite_writer_lock(engine), _pooled(engine) as driver:
         # aiosqlite has no public call for running a function in its thread; _execute is what its own
         # methods use (aiosqlite is pinned below 1.0; tests/test_direct.py fails if this breaks).
-        return await driver._execute(_sqlite_transaction, driver._conn, engine.dialect, work)
+        job = asyncio.ensure_future(driver._execute(_sqlite_transaction, driver._conn, engine.dialect, work))
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            # The thread carries on: keep the lock and the connection until it has committed or rolled back.
+            await asyncio.wait([job])
+            raise

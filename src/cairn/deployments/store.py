@@ -62,9 +62,9 @@ async def put_deployment(conn: AsyncConnection, values: dict) -> None:
     await refresh_environment(conn, values["repository_id"], values["environment_key"])
 
 
-# Built once: building the identity clause per request cost a tenth of a deployment POST. With bind
-# parameters only, these statements also run in cairn.lane on a direct connection (db/direct.py), whose rows
-# are plain tuples: get_deployment names their columns itself.
+# Built once: building the identity clause per request cost a tenth of a deployment POST. Built once, these
+# statements also run in cairn.lane on a direct connection (db/direct.py), whose rows are plain tuples:
+# get_deployment names their columns itself.
 _IDENTITY_CLAUSE = and_(*(d.c[c] == bindparam(c) for c in _IDENTITY))
 _GET = _DEPLOYMENT.where(_IDENTITY_CLAUSE)
 DeploymentRow = namedtuple("DeploymentRow", [*d.c.keys(), "from_commit"])
