@@ -1,5 +1,7 @@
 """Odd but possible input: never a 500, never stored wrongly."""
 
+import json
+
 import pytest
 
 from tests.fixtures.api import BUILDS, SHA, assert_error
@@ -33,6 +35,27 @@ def test_nul_in_a_body_is_a_400_and_nothing_is_stored(repo):
     assert_error(repo.post(BUILDS, json={"key": "K\x00", "state": "SUCCESSFUL", "url": "http://ci"}), 400,
                  context="key")
     assert repo.get("/rest/api/latest/projects/NUL").status_code == 404
+
+
+def test_nul_anywhere_in_a_body_is_a_400_naming_it(repo):
+    # An unknown member too (README: "anywhere in a body"), and in a UTF-16 body, which JSON parsers also read.
+    body = {"key": "K", "state": "SUCCESSFUL", "url": "http://ci", "extra": [{"a": 1}, {"b\x00": 2}]}
+    assert_error(repo.post(BUILDS, json=body), 400, context="extra.1.b\x00")
+    utf16 = json.dumps({"key": "NUL", "name": "n", "description": "a\x00b"}).encode("utf-16")
+    assert_error(repo.post("/rest/api/latest/projects", content=utf16), 400, context="description")
+    assert repo.get("/rest/api/latest/projects/NUL").status_code == 404
+    assert repo.get(BUILDS).json()["values"] == []
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_nul(repo):
+    raw = b'{"key": "K", "state": "SUCCESSFUL", "url": "http://ci", "description": "C:\\\\u0000"}'
+    assert repo.post(BUILDS, content=raw).status_code == 204
+    assert repo.get(BUILDS).json()["values"][0]["description"] == "C:\\u0000"
+
+
+def test_a_nul_body_with_bad_credentials_is_a_401(repo):
+    r = repo.as_user(("admin", "wrong")).post(BUILDS, json={"key": "K\x00", "state": "SUCCESSFUL", "url": "http://ci"})
+    assert_error(r, 401)
 
 
 def test_nul_in_a_basic_username_is_bad_credentials(repo):

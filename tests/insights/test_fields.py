@@ -144,12 +144,15 @@ def test_a_field_that_is_not_an_object_is_400(repo, item):
     assert repo.get(report_url("K")).status_code == 404
 
 
-@pytest.mark.parametrize("field", [
-    {"title": "F", "value": "a\x00b"},
-    {"title": "F", "type": "TEXT", "value": "a\x00b"},
-    {"title": "F", "type": "LINK", "value": {"linktext": "a\x00b", "href": "https://ci.example/1"}},
-], ids=["untyped", "TEXT", "LINK"])
-def test_nul_in_a_value_is_refused_as_everywhere_else(repo, field):
+@pytest.mark.parametrize("field, context", [
+    ({"title": "F", "value": "a\x00b"}, "data.0.value"),
+    ({"title": "F", "type": "TEXT", "value": "a\x00b"}, "data.0.value"),
+    ({"title": "F", "type": "LINK", "value": {"linktext": "a\x00b", "href": "https://ci.example/1"}},
+     "data.0.value.linktext"),
+    ({"title": "F", "type": "LINK", "value": {"linktext": "L", "href": "https://ci.example/1", "x\x00": 1}},
+     "data.0.value.x\x00"),
+], ids=["untyped", "TEXT", "LINK", "member name"])
+def test_nul_in_a_value_is_refused_as_everywhere_else(repo, field, context):
     # README: "A NUL character anywhere in a URL, a body or a username is refused (400)".
-    assert_error(repo.put(report_url("K"), json={"title": "T", "data": [field]}), 400, context="data.0.value")
+    assert_error(repo.put(report_url("K"), json={"title": "T", "data": [field]}), 400, context=context)
     assert repo.get(report_url("K")).status_code == 404

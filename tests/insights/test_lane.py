@@ -43,7 +43,8 @@ def test_every_batch_size_is_stored_whole_and_in_order(rep, n, fallbacks):
     ([annotation("a", externalId="x"), annotation("b", externalId="x")], 400, "annotations.1.externalId"),
     ([annotation("stored", externalId="s")], 400, "annotations.0.externalId"),
     ([annotation(f"m{i}") for i in range(1000)], 400, "annotations"),
-], ids=["invalid member", "duplicate in request", "duplicate of stored", "over the cap"])
+    ([annotation("ok"), annotation("a\x00b")], 400, "annotations.1.message"),
+], ids=["invalid member", "duplicate in request", "duplicate of stored", "over the cap", "NUL"])
 def test_a_refusal_on_a_warm_path_is_the_full_apps_and_stores_nothing(rep, count, fallbacks, body, status,
                                                                      context):
     assert post(rep, annotation("stored", externalId="s")).status_code == 204

@@ -10,19 +10,6 @@ TYPES = ("BOOLEAN", "DATE", "DURATION", "LINK", "NUMBER", "PERCENTAGE", "TEXT")
 MAX_URL = 2048  # no limit is documented; cairn's guard against unbounded links
 
 
-def _strings(value):
-    """Every string in a JSON value, keys included."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield k
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
 def _number(value) -> bool:
     # JSON has no NaN or Infinity, though Python's parser takes them.
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -30,8 +17,6 @@ def _number(value) -> bool:
 
 def check_value(type_: str | None, value) -> None:
     """Raise ValueError saying what is wrong when `value` is not what a field of `type_` holds."""
-    if any("\x00" in s for s in _strings(value)):
-        raise ValueError("must not contain NUL characters")
     if type_ is None:
         if not (isinstance(value, (str, bool)) or _number(value)):
             raise ValueError("without a type, the value must be a string, a number or a boolean")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated
 
@@ -25,21 +26,43 @@ class Schema(BaseModel):
 
 # String rules run inside pydantic-core as patterns (Rust regex), not as Python validators: validating
 # 1000 annotations took 5.4 ms with Python validators and 1.4 ms with patterns. PATTERN_MESSAGES says what
-# each one means in the 400 answer.
-# PostgreSQL cannot store U+0000 in text; it is refused on both databases rather than failing with a 500.
-NO_NUL = r"^[^\x00]*$"
-NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# each one means in the 400 answer. pydantic's pattern searches: NOT_BLANK finds one non-space character.
+NOT_BLANK = r"\S"
 WEB_URL = (r"^(?i:https?)://(?:[^\s\x00/?#@]*@)?(?:\[[0-9A-Fa-f:.]+\]|[^\s\x00/?#@:\[\]]+)(?::[0-9]*)?"
            r"(?:[/?#][^\s\x00]*)?$")
 PATTERN_MESSAGES = {
-    NO_NUL: "must not contain NUL characters",
-    NOT_BLANK: "must not be blank or contain NUL characters",
+    NOT_BLANK: "must not be blank",
     WEB_URL: "must be a valid http or https URL",
 }
 _WEB_URL = re.compile(WEB_URL)
 
-# A string whose rules a service checks; only NUL is refused here.
-Plain = Annotated[str, StringConstraints(pattern=NO_NUL)]
+
+def nul_location(body: bytes) -> list | None:
+    """The path (member names and indexes) to the first string of a JSON body holding U+0000, a member name
+    or a value; None when there is none or the body is no JSON.
+
+    PostgreSQL cannot store U+0000, so no body may carry it (README). One search of the body replaces a
+    pattern on every string field, which cost 0.8 of 2.8 ms validating 1000 annotations. Valid JSON carries
+    U+0000 only as the escape \\u0000, or as NUL bytes when it is UTF-16 or UTF-32 (which json.loads reads).
+    """
+    if b"\\u0000" not in body and b"\x00" not in body:
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # the body's own parser refuses it
+    pending = [((), document)]  # depth first, in document order, without recursion
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return list(path)
+        elif isinstance(value, (dict, list)):
+            for key, item in reversed(list(value.items() if isinstance(value, dict) else enumerate(value))):
+                pending.append((path + (key,), item))
+                if isinstance(key, str):
+                    pending.append((path + (key,), key))  # a member's name comes before its value
+    return None
 
 
 def _string_or_integer(value):
@@ -53,13 +76,13 @@ def _string_or_integer(value):
 
 def Text(max_length: int, *, required: bool = False):
     """A string field of at most max_length characters; required ones must not be blank."""
-    return Annotated[str, StringConstraints(max_length=max_length, pattern=NOT_BLANK if required else NO_NUL)]
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=NOT_BLANK if required else None)]
 
 
 def TextOrInteger(max_length: int):
     # Documented as what it takes (string or integer), not as the string it becomes.
     accepted = {"anyOf": [{"type": "string", "maxLength": max_length}, {"type": "integer"}]}
-    return Annotated[str, BeforeValidator(_string_or_integer), StringConstraints(max_length=max_length, pattern=NO_NUL),
+    return Annotated[str, BeforeValidator(_string_or_integer), StringConstraints(max_length=max_length),
                      WithJsonSchema(accepted, mode="validation")]
 
 

@@ -6,26 +6,26 @@ from typing import Literal
 
 from pydantic import StrictBool
 
-from cairn.kit.schema import Plain, Schema, Text
+from cairn.kit.schema import Schema, Text
 
 
 class ProjectCreate(Schema):
-    key: Plain | None = None
-    name: Plain | None = None
+    key: str | None = None
+    name: str | None = None
     description: Text(4000) | None = None
     public: StrictBool | None = None
 
 
 class ProjectUpdate(Schema):
-    key: Plain | None = None
-    name: Plain | None = None
+    key: str | None = None
+    name: str | None = None
     description: Text(4000) | None = None
     public: StrictBool | None = None
 
 
 class RepositoryCreate(Schema):
-    name: Plain | None = None
-    scm_id: Plain | None = None
+    name: str | None = None
+    scm_id: str | None = None
     description: Text(4000) | None = None
     public: StrictBool | None = None
     forkable: StrictBool | None = None
