@@ -1,4 +1,4 @@
-"""The fast lane (cairn.lane) answers POST .../reports/{key}/annotations exactly as the full app does.
+"""The fast lane (cairn.lane) answers POST and GET .../reports/{key}/annotations exactly as the full app does.
 
 A caller's first request fills the credential and access caches; the caller's next annotation POSTs
 take the lane, which stores them in one transaction on a direct connection and hands anything it does
@@ -84,3 +84,38 @@ def test_a_repeated_member_means_its_last_value_on_both_paths(rep, fallbacks):
                     auth=rep.auth).status_code == 204
     assert fallbacks == [annotations_url("K")]
     assert [a["message"] for a in annotations_of(rep, "K")] == ["last", "last"]
+
+
+def test_a_warm_report_annotation_get_takes_the_lane_and_answers_as_the_full_app(rep, fallbacks):
+    assert post(rep, annotation("first", externalId="e1"), FULL).status_code == 204
+    fallbacks.clear()
+    lane = rep.get(annotations_url("K"))
+    assert fallbacks == []
+    full = rep.get(annotations_url("K") + "?via=full")  # a query string (ignored by the route): the full app
+    assert fallbacks == [annotations_url("K")]
+    assert observed(lane) == observed(full)
+    assert lane.json() == {"totalCount": 2, "annotations": [
+        {"reportKey": "K", "externalId": "e1", "message": "first", "severity": "LOW", "line": 0},
+        {"reportKey": "K", **FULL}]}
+
+
+def test_an_empty_report_is_listed_and_a_missing_one_gets_the_full_apps_404(rep, fallbacks):
+    fallbacks.clear()
+    assert observed(rep.get(annotations_url("K")))[::4] == (200, b'{"totalCount":0,"annotations":[]}')
+    assert fallbacks == []
+    assert_error(rep.get(annotations_url("absent")), 404, context="reportKey")
+    assert fallbacks == [annotations_url("absent")]
+
+
+def test_a_reader_reads_through_the_lane_and_a_stranger_does_not(rep, fallbacks):
+    assert post(rep, annotation("a")).status_code == 204
+    reader = rep.as_user(rep.user("reader"))
+    rep.grant_repo("reader", "REPO_READ")
+    assert reader.get(annotations_url("K")).status_code == 200  # fills the reader's caches
+    stranger = rep.as_user(rep.user("stranger"))
+    fallbacks.clear()
+    assert [a["message"] for a in reader.get(annotations_url("K")).json()["annotations"]] == ["a"]
+    assert fallbacks == []
+    assert stranger.get(annotations_url("K")).status_code == 404
+    assert stranger.get(annotations_url("K")).status_code == 404
+    assert fallbacks == [annotations_url("K")] * 2

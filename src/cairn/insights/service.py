@@ -138,10 +138,16 @@ async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, commit
     await store.insert_annotations(conn, report.id, [annotation])
 
 
+def _listing(rows) -> dict:
+    return {"totalCount": len(rows), "annotations": [annotation_json(r) for r in rows]}
+
+
 async def report_annotations(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> dict:
-    if await store.get_report(conn, repository_id, commit_id, key) is None:
+    rows = await store.report_annotations(conn, repository_id, commit_id, key)
+    # Only none at all may mean no report: one query in the common case.
+    if not rows and await store.get_report(conn, repository_id, commit_id, key) is None:
         raise _no_report(key)
-    return await commit_annotations(conn, repository_id, commit_id, {"report_key": [key]})
+    return _listing(rows)
 
 
 def _check_filter(name: str, values: list[str], allowed: tuple[str, ...]) -> None:
@@ -157,7 +163,7 @@ async def commit_annotations(conn: AsyncConnection, repository_id: int, commit_i
     _check_filter("type", filters.get("type") or [], ANNOTATION_TYPES)
     rows = await store.list_annotations(conn, repository_id, commit_id,
                                         {name: values for name, values in filters.items() if values})
-    return {"totalCount": len(rows), "annotations": [annotation_json(r) for r in rows]}
+    return _listing(rows)
 
 
 async def delete_annotations(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,

@@ -18,8 +18,8 @@ _REPLACED = ("title", "details", "result", "reporter", "link", "logo_url", "cove
              "created_date")
 
 
-# Built once with bind parameters: the annotation POST also runs in cairn.lane on a direct connection
-# (db/direct.py), which takes only such statements and reads rows by position.
+# Built once with bind parameters: the annotation POST and a report's annotation GET also run in cairn.lane on
+# a direct connection (db/direct.py), which takes only such statements and reads rows by position.
 _THE_REPORT = (ir.c.repository_id == bindparam("repository_id"), ir.c.commit_id == bindparam("commit_id"),
                ir.c.key == bindparam("key"))
 _REPORT = select(ir).where(*_THE_REPORT)
@@ -31,6 +31,9 @@ _EXTERNAL_IDS = select(ia.c.external_id).where(ia.c.report_id == bindparam("repo
 _ANNOTATION_COLUMNS = {"external_id": "externalId", "message": "message", "severity": "severity", "type": "type",
                       "path": "path", "line": "line", "link": "link"}
 _STORED = operator.itemgetter(*_ANNOTATION_COLUMNS.values())
+_LISTED = (ir.c.key.label("report_key"), *(ia.c[c] for c in _ANNOTATION_COLUMNS))  # as annotation_json reads them
+_REPORT_ANNOTATIONS = (select(*_LISTED).select_from(ia.join(ir, ir.c.id == ia.c.report_id)).where(*_THE_REPORT)
+                       .order_by(ia.c.id))
 
 
 class ReportOwner(NamedTuple):
@@ -106,6 +109,11 @@ async def delete_annotations(conn: AsyncConnection, report_id: int, external_ids
     await conn.execute(stmt)
 
 
+async def report_annotations(conn: AsyncConnection, repository_id: int, commit_id: str, key: str):
+    """One report's annotations, in the order they were stored (as list_annotations lists them)."""
+    return (await conn.execute(_REPORT_ANNOTATIONS, _names(repository_id, commit_id, key))).all()
+
+
 async def list_annotations(conn: AsyncConnection, repository_id: int, commit_id: str,
                            filters: dict[str, list[str]]):
     """The commit's annotations with their report's key: by report key, then in the order they were stored.
@@ -114,8 +122,7 @@ async def list_annotations(conn: AsyncConnection, repository_id: int, commit_id:
     """
     columns = {"report_key": ir.c.key, "severity": ia.c.severity, "type": ia.c.type, "path": ia.c.path,
                "external_id": ia.c.external_id}
-    stmt = (select(ir.c.key.label("report_key"), *(ia.c[c] for c in _ANNOTATION_COLUMNS))
-            .select_from(ia.join(ir, ir.c.id == ia.c.report_id))
+    stmt = (select(*_LISTED).select_from(ia.join(ir, ir.c.id == ia.c.report_id))
             .where(ir.c.repository_id == repository_id, ir.c.commit_id == commit_id)
             .order_by(ir.c.key, ia.c.id))
     for name, values in filters.items():
