@@ -6,7 +6,7 @@ import gc
 from contextlib import asynccontextmanager
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -32,7 +32,6 @@ from cairn.errors import (
     validation_error_response,
 )
 from cairn.kit.json import JSONResponse
-from cairn.kit.schema import nul_location
 from cairn.lane import FastLane
 from cairn.openapi import OPENAPI_PATH, install_openapi
 
@@ -118,15 +117,6 @@ class _Leniency:
         await self.app(scope, receive, send_with_user)
 
 
-async def _refuse_nul_in_body(request: Request) -> None:
-    """A NUL anywhere in a body is a 400 naming where it is (README), after sign-in like any bad body."""
-    if request.method in ("POST", "PUT"):
-        location = nul_location(await request.body())  # FastAPI has read it already: no second read
-        if location is not None:
-            raise RequestValidationError([{"type": "value_error", "loc": ("body", *location),
-                                           "msg": "must not contain NUL characters", "input": None}])
-
-
 # Permissions an anonymous caller can hold (read access to public projects and repositories).
 _ANONYMOUS_MAY = frozenset({"PUBLIC", "PROJECT_VIEW", "REPO_READ"})
 
@@ -187,7 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="cairn", version=__version__, lifespan=lifespan, default_response_class=JSONResponse,
                   description="Bitbucket Data Center's Builds and Deployments REST API, self-hosted.",
                   docs_url=None, openapi_url=OPENAPI_PATH, redoc_url=None, root_path_in_servers=False,
-                  servers=[{"url": base_url}], dependencies=[Depends(_refuse_nul_in_body)])
+                  servers=[{"url": base_url}])
     app.state.settings = settings
     app.state.hasher = make_hasher(settings.argon2_profile)
     app.state.authenticator = Authenticator(app.state.hasher, settings.auth_cache_seconds)

@@ -32,6 +32,7 @@ from cairn.insights import service as insights
 from cairn.insights.schemas import AnnotationsRequest
 from cairn.kit.entities import repository_json
 from cairn.kit.json import JSONResponse
+from cairn.kit.schema import may_hold_nul
 
 _REPO = r"/projects/([^/]+)/repos/([^/]+)/commits/([0-9a-fA-F]{40})"
 _BUILDS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/builds")
@@ -99,8 +100,7 @@ class FastLane:
         state = scope["app"].state
         principal = self._principal(scope)
         access = principal and state.access.get(principal, project_key, slug)
-        # \u0000 is how JSON carries the NUL the full app refuses (kit/schema.py nul_location).
-        if access and access[1] >= perms.READ and b"\\u0000" not in body:
+        if access and access[1] >= perms.READ and not may_hold_nul(body):  # the full app names where the NUL is
             try:
                 answer = await write(state, RepositoryAccess(access[0], access[1], principal), commit_id.lower(),
                                      *rest, body=body)

@@ -1,7 +1,8 @@
 """Auth is declared, not written: route dependencies that resolve the caller and their permission.
 
 Each dependency carries a `permission` attribute naming what it demands; a test walks the route table
-and fails on any route that declares none.
+and fails on any route that declares none. Once a dependency has let the caller in, it refuses a body
+holding NUL (kit/schema.py refuse_nul): every route checks that, after auth, as Bitbucket orders errors.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cairn.auth.principal import Principal
 from cairn.db.uow import Conn
 from cairn.errors import no_such_project, no_such_repository, unauthorized
 from cairn.kit.entities import ProjectRef, RepositoryRef
+from cairn.kit.schema import refuse_nul
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,17 @@ Caller = Annotated[Principal, Depends(authenticate)]
 
 def _global(permission: str, level: int):
     @_declares(permission)
-    async def dependency(principal: Caller) -> Principal:
+    async def dependency(request: Request, principal: Caller) -> Principal:
         if principal.global_level < level:
             raise unauthorized(principal.anonymous)
+        await refuse_nul(request)
         return principal
     return dependency
 
 
 @_declares("PUBLIC")
-async def anyone(principal: Caller) -> Principal:
+async def anyone(request: Request, principal: Caller) -> Principal:
+    await refuse_nul(request)
     return principal
 
 
@@ -80,7 +84,7 @@ def _sees_project(principal: Principal, project: ProjectRef, row) -> bool:
 
 def _project(permission: str, level: int):
     @_declares(permission)
-    async def dependency(principal: Caller, conn: Conn,
+    async def dependency(request: Request, principal: Caller, conn: Conn,
                          projectKey: Annotated[str, Path()]) -> ProjectAccess:  # noqa: N803
         project, row = await store.project_access(conn, principal.user_id, projectKey)
         if project is None or not _sees_project(principal, project, row):
@@ -91,6 +95,7 @@ def _project(permission: str, level: int):
                                    public=project.public, token_cap=principal.token_project_cap)
         if have < level:
             raise unauthorized(principal.anonymous)
+        await refuse_nul(request)
         return ProjectAccess(project, have, principal)
     return dependency
 
@@ -124,18 +129,21 @@ def _repository(permission: str, level: int, missing_ok: bool = False, signed_in
         request.app.state.access.put(principal, projectKey, repositorySlug, repository, have)
         if have < level or (signed_in and principal.anonymous):
             raise unauthorized(principal.anonymous)
+        await refuse_nul(request)
         return RepositoryAccess(repository, have, principal)
     return dependency
 
 
 @_declares("SELF_OR_ADMIN")
-async def self_or_admin(principal: Caller, userSlug: Annotated[str, Path()]) -> Principal:  # noqa: N803
+async def self_or_admin(request: Request, principal: Caller,
+                        userSlug: Annotated[str, Path()]) -> Principal:  # noqa: N803
     """The named user themself, or an administrator (personal tokens, as in Bitbucket)."""
     if principal.anonymous:
         raise unauthorized(True)
     # A token may not manage tokens: it could mint one with more rights than its own cap.
     if principal.via_token or (principal.slug != userSlug and principal.global_level < perms.GLOBAL_ADMIN):
         raise unauthorized(False)
+    await refuse_nul(request)
     return principal
 
 
