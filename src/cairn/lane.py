@@ -93,24 +93,27 @@ class FastLane:
         principal = scope["app"].state.authenticator.cached(_header(scope, b"authorization"))
         return None if principal is None or principal.anonymous else principal
 
+    def _reader(self, scope, project_key: str, slug: str) -> RepositoryAccess | None:
+        """The signed-in caller's cached access to the repository, when it reaches REPO_READ."""
+        principal = self._principal(scope)
+        access = principal and scope["app"].state.access.get(principal, project_key, slug)
+        return RepositoryAccess(access[0], access[1], principal) if access and access[1] >= perms.READ else None
+
     async def _write(self, scope, receive, send, write, project_key: str, slug: str, commit_id: str, *rest):
         """A write whose route declares RepoReadSignedIn (a signed-in caller with read access), answered 204,
         or 200 with what `write` returns."""
         body, messages = await _read_body(receive)
-        state = scope["app"].state
-        principal = self._principal(scope)
-        access = principal and state.access.get(principal, project_key, slug)
-        if access and access[1] >= perms.READ and not may_hold_nul(body):  # the full app names where the NUL is
+        access = self._reader(scope, project_key, slug)
+        if access and not may_hold_nul(body):  # the full app names where the NUL is
             try:
-                answer = await write(state, RepositoryAccess(access[0], access[1], principal), commit_id.lower(),
-                                     *rest, body=body)
+                answer = await write(scope["app"].state, access, commit_id.lower(), *rest, body=body)
             except CommitFailed:  # stored or not, nobody can tell: a replay could store it twice
                 _LOG.exception("COMMIT failed in the fast lane: %s %s", scope["method"], scope["path"])
                 return await unexpected_error()(scope, receive, send)  # as the full app's 500s: no X-AUSERNAME
             except Exception:  # a rejected body, a refusal or a failed statement: the full app answers it
                 pass
             else:
-                scope.setdefault("state", {})["principal"] = principal  # X-AUSERNAME / X-AUSERID
+                scope.setdefault("state", {})["principal"] = access.principal  # X-AUSERNAME / X-AUSERID
                 if answer is not None:
                     return await JSONResponse(answer)(scope, receive, send)
                 await send({"type": "http.response.start", "status": 204, "headers": []})
@@ -140,17 +143,15 @@ class FastLane:
     async def _report_annotations(self, scope, receive, send, project_key: str, slug: str, commit_id: str,
                                   key: str):
         """GET .../reports/{key}/annotations (its route declares RepoRead) for a signed-in caller with read access."""
-        state = scope["app"].state
-        principal = self._principal(scope)
-        access = principal and state.access.get(principal, project_key, slug)
-        if access and access[1] >= perms.READ:
+        access = self._reader(scope, project_key, slug)
+        if access:
             try:
-                async with direct_connection(state.engine, write=False) as conn:
-                    answer = await insights.report_annotations(conn, access[0].id, commit_id.lower(), key)
+                async with direct_connection(scope["app"].state.engine, write=False) as conn:
+                    answer = await insights.report_annotations(conn, access.repository.id, commit_id.lower(), key)
             except Exception:  # a missing report or a failed statement: the full app answers it
                 pass
             else:
-                scope.setdefault("state", {})["principal"] = principal
+                scope.setdefault("state", {})["principal"] = access.principal
                 return await JSONResponse(answer)(scope, receive, send)
         await self.app(scope, receive, send)
 
