@@ -8,8 +8,6 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
 from cairn import __version__
@@ -34,6 +32,7 @@ from cairn.errors import (
 from cairn.kit.json import JSONResponse
 from cairn.lane import FastLane
 from cairn.openapi import OPENAPI_PATH, install_openapi
+from cairn.web import SecurityHeaders, install_web
 
 
 async def bootstrap_admin(app: FastAPI) -> None:
@@ -65,7 +64,8 @@ class _Leniency:
       serves under its context path, so a client may use either a stripping proxy or none).
     - A trailing slash names the same resource (Jersey matches both); no redirect that a proxy would break.
     - HEAD is answered for every GET resource, without a body (as Jersey does).
-    - JSON bodies are accepted whatever Content-Type the client declares (several operations declare */*).
+    - API bodies are read as JSON whatever Content-Type the client declares (several operations declare */*);
+      the pages' forms keep theirs.
     - Authenticated responses carry X-AUSERNAME and X-AUSERID (clients learn "who am I" from them).
     """
 
@@ -94,7 +94,7 @@ class _Leniency:
         head = scope["method"] == "HEAD"
         if head:
             changes["method"] = "GET"
-        elif scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+        elif scope["method"] in ("POST", "PUT", "PATCH", "DELETE") and path.startswith("/rest"):
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
             headers.append((b"content-type", b"application/json"))
             changes["headers"] = headers
@@ -187,11 +187,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_routes(app)
     install_openapi(app)
 
-    async def docs(_: Request) -> HTMLResponse:
-        # The context path is always served (see _Leniency), with or without a stripping proxy in front.
-        return get_swagger_ui_html(openapi_url=context_path + OPENAPI_PATH, title="cairn - REST API")
-
-    app.add_route("/rest/docs", docs, include_in_schema=False)
+    install_web(app, context_path)  # after the API's handlers: it wraps them for pages
+    app.add_middleware(SecurityHeaders)  # inside FastLane: the lane's answers never pass it
     app.add_middleware(FastLane)  # inside _Leniency: it sees normalised paths and methods
     app.add_middleware(_Leniency, context_path=context_path)
     return app

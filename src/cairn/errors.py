@@ -104,13 +104,18 @@ def _validation_message(error: dict) -> tuple[str | None, str]:
     return context, f"{context}: {msg}" if context else msg
 
 
+def validation_errors(errors) -> list[dict]:
+    """Bitbucket's error entries for pydantic's errors (at most 20)."""
+    found = []
+    for error in errors:
+        context, message = _validation_message(error)
+        found.append({"context": context, "message": message, "exceptionName": None})
+    return found[:20]
+
+
 def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     """Bitbucket answers bad input with 400 and one entry per field, never 422."""
-    errors = []
-    for error in exc.errors():
-        context, message = _validation_message(error)
-        errors.append({"context": context, "message": message, "exceptionName": None})
-    return JSONResponse({"errors": errors[:20]}, status_code=400)
+    return JSONResponse({"errors": validation_errors(exc.errors())}, status_code=400)
 
 
 def _route_path(request: Request) -> str:

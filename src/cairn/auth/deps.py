@@ -82,22 +82,55 @@ def _sees_project(principal: Principal, project: ProjectRef, row) -> bool:
     return _project_readable(principal, project, row) or bool(row.sees_a_repository)
 
 
+async def project_access(conn, principal: Principal, project_key: str) -> ProjectAccess:
+    """The project and the caller's level on it; Bitbucket's errors when they may not see it (PROJECT_VIEW)."""
+    project, row = await store.project_access(conn, principal.user_id, project_key)
+    if project is None or not _sees_project(principal, project, row):
+        if principal.anonymous:
+            raise unauthorized(True)
+        raise no_such_project(project_key)
+    have = perms.project_level(global_level=principal.owner_global_level, project_grant=row.project_grant,
+                               public=project.public, token_cap=principal.token_project_cap)
+    return ProjectAccess(project, have, principal)
+
+
 def _project(permission: str, level: int):
     @_declares(permission)
     async def dependency(request: Request, principal: Caller, conn: Conn,
                          projectKey: Annotated[str, Path()]) -> ProjectAccess:  # noqa: N803
-        project, row = await store.project_access(conn, principal.user_id, projectKey)
-        if project is None or not _sees_project(principal, project, row):
-            if principal.anonymous:
-                raise unauthorized(True)
-            raise no_such_project(projectKey)
-        have = perms.project_level(global_level=principal.owner_global_level, project_grant=row.project_grant,
-                                   public=project.public, token_cap=principal.token_project_cap)
-        if have < level:
+        access = await project_access(conn, principal, projectKey)
+        if access.level < level:
             raise unauthorized(principal.anonymous)
         await refuse_nul(request)
-        return ProjectAccess(project, have, principal)
+        return access
     return dependency
+
+
+async def repository_access(conn, principal: Principal, project_key: str, slug: str,
+                            missing_ok: bool = False) -> RepositoryAccess | None:
+    """The repository and the caller's level on it, at least READ; Bitbucket's errors when they may not read it
+    (None instead of the repository's 404 when `missing_ok`)."""
+    project, repository, row = await store.repository_access(conn, principal.user_id, project_key, slug)
+    have = 0
+    if repository is not None:
+        have = perms.repository_level(
+            global_level=principal.owner_global_level, project_grant=row.project_grant,
+            repository_grant=row.repository_grant, public=repository.public or project.public,
+            token_cap=principal.repository_cap)
+    if have < perms.READ:
+        # A repository the caller cannot read does not exist for them (as in Bitbucket); nor does a
+        # project they cannot see.
+        # Anonymous callers are asked to sign in, except where the public may read the whole project:
+        # there a repository that is not found is simply absent.
+        if principal.anonymous and (project is None or not project.public or missing_ok):
+            raise unauthorized(True)
+        if project is None or not (_project_readable(principal, project, row)
+                                   or await store.sees_a_repository(conn, principal.user_id, project.id)):
+            raise no_such_project(project_key)
+        if missing_ok:
+            return None
+        raise no_such_repository(project.key, slug)
+    return RepositoryAccess(repository, have, principal)
 
 
 def _repository(permission: str, level: int, missing_ok: bool = False, signed_in: bool = False):
@@ -105,32 +138,14 @@ def _repository(permission: str, level: int, missing_ok: bool = False, signed_in
     async def dependency(request: Request, principal: Caller, conn: Conn,
                          projectKey: Annotated[str, Path()],  # noqa: N803
                          repositorySlug: Annotated[str, Path()]) -> RepositoryAccess | None:  # noqa: N803
-        project, repository, row = await store.repository_access(conn, principal.user_id, projectKey,
-                                                                 repositorySlug)
-        have = 0
-        if repository is not None:
-            have = perms.repository_level(
-                global_level=principal.owner_global_level, project_grant=row.project_grant,
-                repository_grant=row.repository_grant, public=repository.public or project.public,
-                token_cap=principal.repository_cap)
-        if have < perms.READ:
-            # A repository the caller cannot read does not exist for them (as in Bitbucket); nor does a
-            # project they cannot see.
-            # Anonymous callers are asked to sign in, except where the public may read the whole project:
-            # there a repository that is not found is simply absent.
-            if principal.anonymous and (project is None or not project.public or missing_ok):
-                raise unauthorized(True)
-            if project is None or not (_project_readable(principal, project, row)
-                                       or await store.sees_a_repository(conn, principal.user_id, project.id)):
-                raise no_such_project(projectKey)
-            if missing_ok:
-                return None
-            raise no_such_repository(project.key, repositorySlug)
-        request.app.state.access.put(principal, projectKey, repositorySlug, repository, have)
-        if have < level or (signed_in and principal.anonymous):
+        access = await repository_access(conn, principal, projectKey, repositorySlug, missing_ok)
+        if access is None:
+            return None
+        request.app.state.access.put(principal, projectKey, repositorySlug, access.repository, access.level)
+        if access.level < level or (signed_in and principal.anonymous):
             raise unauthorized(principal.anonymous)
         await refuse_nul(request)
-        return RepositoryAccess(repository, have, principal)
+        return access
     return dependency
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -13,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cairn.auth import permissions as perms
 from cairn.auth import store
 from cairn.auth.credentials import token_hash
-from cairn.auth.passwords import hash_password
-from cairn.auth.principal import Principal
+from cairn.auth.passwords import hash_password, verify_password
+from cairn.auth.principal import ANONYMOUS, Principal
 from cairn.errors import (
     DUPLICATE_USER,
     NO_SUCH_ENTITY,
@@ -191,3 +192,46 @@ async def get_token(conn: AsyncConnection, owner_slug: str, token_id: str):
 async def delete_token(conn: AsyncConnection, owner_slug: str, token_id: str) -> None:
     owner, row = await get_token(conn, owner_slug, token_id)
     await store.delete_token(conn, owner.id, row.id)
+
+
+# --- browser sessions (the web UI) ---------------------------------------------------------------
+
+SESSION_DAYS = 14  # guess: a fortnight, so a developer signs in about twice a month
+
+
+async def sign_in(conn: AsyncConnection, hasher: PasswordHasher, name: str, password: str) -> str | None:
+    """A new session's secret for a right user name and password (never a token), else None."""
+    row = await store.user_by_name(conn, name) if name and "\x00" not in name else None
+    if row is None or not row.active:
+        # Hash anyway, so the time taken does not tell a missing user from a wrong password.
+        await verify_password(hasher, _decoy_hash(hasher), password)
+        return None
+    if not await verify_password(hasher, row.password_hash, password):
+        return None
+    secret = secrets.token_urlsafe(32)
+    now = now_ms()
+    await store.delete_expired_sessions(conn, row.id, now)
+    await store.insert_session(conn, secret_hash=token_hash(secret), user_id=row.id, created_date=now,
+                               expires_date=now + SESSION_DAYS * 86_400_000)
+    return secret
+
+
+@functools.cache
+def _decoy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a password nobody has, made once per hasher."""
+    return hasher.hash(secrets.token_urlsafe(16))
+
+
+async def session_principal(conn: AsyncConnection, secret: str | None) -> Principal:
+    """Who a session cookie signs in: the user with their own rights (a browser holds no token cap)."""
+    if not secret:
+        return ANONYMOUS
+    row = await store.session_user(conn, token_hash(secret), now_ms())
+    if row is None or not row.active:
+        return ANONYMOUS
+    return Principal(user_id=row.id, name=row.name, slug=row.slug, global_grant=row.global_grant or 0)
+
+
+async def sign_out(conn: AsyncConnection, secret: str | None) -> None:
+    if secret:
+        await store.delete_session(conn, token_hash(secret))

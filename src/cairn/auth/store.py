@@ -31,6 +31,7 @@ from cairn.models import (
     repositories,
     repository_permissions,
     users,
+    web_sessions,
 )
 
 _GLOBAL = (select(global_permissions.c.permission)
@@ -122,7 +123,7 @@ def _grant(table, owner_column, owner, user_id):
             .scalar_subquery())
 
 
-def _project_ref(row) -> ProjectRef:
+def project_ref(row) -> ProjectRef:
     return ProjectRef(id=row.project_id, key=row.project_key, name=row.project_name,
                       description=row.project_description, public=row.project_public)
 
@@ -168,7 +169,7 @@ async def repository_access(conn: AsyncConnection, user_id: int | None, project_
                               {"uid": user_id, "slug": slug.lower(), "key": project_key.upper()})).first()
     if row is None:
         return None, None, row
-    project = _project_ref(row)
+    project = project_ref(row)
     if row.id is None:
         return project, None, row
     return project, repository_ref(row, project), row
@@ -193,7 +194,7 @@ async def project_access(conn: AsyncConnection, user_id: int | None, project_key
                   _sees_a_repository(uid).label("sees_a_repository")).where(
         projects.c.key == project_key.upper())
     row = (await conn.execute(stmt)).first()
-    return (None, row) if row is None else (_project_ref(row), row)
+    return (None, row) if row is None else (project_ref(row), row)
 
 
 def repository_ref(row, project: ProjectRef) -> RepositoryRef:
@@ -252,3 +253,23 @@ def project_at_least(principal: Principal, level: int) -> Any:
                                                  project_permissions.c.user_id == principal.user_id,
                                                  project_permissions.c.permission >= level)))
     return or_(*conditions) if conditions else false()
+
+
+async def insert_session(conn: AsyncConnection, **values) -> None:
+    await conn.execute(web_sessions.insert().values(**values))
+
+
+async def session_user(conn: AsyncConnection, secret_hash: str, now: int):
+    """The user of an unexpired session, or None."""
+    stmt = (select(*_USER_COLUMNS).join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .where(web_sessions.c.secret_hash == secret_hash, web_sessions.c.expires_date > now))
+    return (await conn.execute(stmt)).first()
+
+
+async def delete_session(conn: AsyncConnection, secret_hash: str) -> None:
+    await conn.execute(delete(web_sessions).where(web_sessions.c.secret_hash == secret_hash))
+
+
+async def delete_expired_sessions(conn: AsyncConnection, user_id: int, now: int) -> None:
+    await conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id,
+                                                  web_sessions.c.expires_date <= now))

@@ -101,3 +101,13 @@ async def multiple_stats(conn: AsyncConnection, principal: Principal, commit_ids
     ids = [parse_commit_id(c, f"[{i}]") for i, c in enumerate(commit_ids)]
     counts = await store.count_by_state(conn, principal, set(ids))
     return {commit: build_stats(c) for commit, c in counts.items()}
+
+
+async def count_in_repository(conn: AsyncConnection, repository_id: int,
+                              commit_ids: list[str]) -> dict[str, dict[str, int]]:
+    """What the repository page shows per commit: its own and the legacy statuses, counted per state."""
+    return await store.count_in_repository(conn, repository_id, commit_ids) if commit_ids else {}
+
+
+async def list_legacy_statuses(conn: AsyncConnection, commit_id: str, limit: int) -> list[dict]:
+    return [status_json(r, legacy_listing=True) for r in await store.list_legacy_statuses(conn, commit_id, limit)]

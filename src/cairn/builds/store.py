@@ -127,3 +127,23 @@ async def only_status(conn: AsyncConnection, principal: Principal, commit_id: st
             .limit(2))
     rows = (await conn.execute(stmt)).all()
     return rows[0] if len(rows) == 1 else None
+
+
+async def count_in_repository(conn: AsyncConnection, repository_id: int,
+                              commit_ids: list[str]) -> dict[str, dict[str, int]]:
+    """{commit: {state: count}} of the repository's own and the legacy statuses of the commits."""
+    stmt = (select(bs.c.commit_id, bs.c.state, func.count().label("n"))
+            .where(bs.c.commit_id.in_(commit_ids), or_(bs.c.repository_id == repository_id,
+                                                       bs.c.repository_id.is_(None)))
+            .group_by(bs.c.commit_id, bs.c.state))
+    counts: dict[str, dict[str, int]] = {}
+    for row in (await conn.execute(stmt)).all():
+        counts.setdefault(row.commit_id, {})[row.state] = row.n
+    return counts
+
+
+async def list_legacy_statuses(conn: AsyncConnection, commit_id: str, limit: int):
+    """The commit's legacy (repository-less) statuses, newest first."""
+    stmt = (select(*_COLUMNS).select_from(_FROM).where(bs.c.repository_id.is_(None), bs.c.commit_id == commit_id)
+            .order_by(bs.c.updated_date.desc(), bs.c.id.desc()).limit(limit))
+    return (await conn.execute(stmt)).all()

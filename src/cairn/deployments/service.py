@@ -104,3 +104,12 @@ async def list_environments(conn: AsyncConnection, repository_id: int, repositor
             item["latestSuccessful"] = deployment_json(deployments[r.successful_id], repository)
         page.append(item)
     return page
+
+
+async def environments_of_commits(conn: AsyncConnection, repository_id: int, commit_ids: list[str]) -> dict[str, list]:
+    """{commit: [(environment key, display name, type, state)]}: each environment once, its newest deployment."""
+    found: dict[str, dict] = {}
+    for row in await store.environments_of_commits(conn, repository_id, commit_ids) if commit_ids else ():
+        found.setdefault(row.commit_id, {}).setdefault(row.environment_key, (
+            row.environment_key, row.environment_display_name, row.environment_type, row.state))
+    return {commit: list(environments.values()) for commit, environments in found.items()}

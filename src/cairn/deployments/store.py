@@ -118,3 +118,12 @@ async def list_environments(conn: AsyncConnection, repository_id: int, start: in
 async def deployments_by_id(conn: AsyncConnection, ids: list[int]) -> dict[int, object]:
     rows = (await conn.execute(_DEPLOYMENT.where(d.c.id.in_(ids)))).all()
     return {row.id: row for row in rows}
+
+
+async def environments_of_commits(conn: AsyncConnection, repository_id: int, commit_ids: list[str]):
+    """(commit_id, environment_key, environment_display_name, environment_type, state) of the commits'
+    deployments, newest first."""
+    stmt = (select(d.c.commit_id, d.c.environment_key, d.c.environment_display_name, d.c.environment_type,
+                   d.c.state)
+            .where(d.c.repository_id == repository_id, d.c.commit_id.in_(commit_ids)).order_by(*_NEWEST))
+    return (await conn.execute(stmt)).all()

@@ -175,3 +175,11 @@ async def delete_annotations(conn: AsyncConnection, access: RepositoryAccess, co
     if not _may_delete(access, report):
         raise unauthorized(False)
     await store.delete_annotations(conn, report.id, external_ids or None)
+
+
+async def results_of_commits(conn: AsyncConnection, repository_id: int, commit_ids: list[str]) -> dict[str, list]:
+    """{commit: [(key, title, result)]} of the commits' reports."""
+    found: dict[str, list] = {}
+    for row in await store.results_of_commits(conn, repository_id, commit_ids) if commit_ids else ():
+        found.setdefault(row.commit_id, []).append((row.key, row.title, row.result))
+    return found

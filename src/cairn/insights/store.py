@@ -128,3 +128,10 @@ async def list_annotations(conn: AsyncConnection, repository_id: int, commit_id:
     for name, values in filters.items():
         stmt = stmt.where(columns[name].in_(values))
     return (await conn.execute(stmt)).all()
+
+
+async def results_of_commits(conn: AsyncConnection, repository_id: int, commit_ids: list[str]):
+    """(commit_id, key, title, result) of every report on the commits, by key."""
+    stmt = (select(ir.c.commit_id, ir.c.key, ir.c.title, ir.c.result)
+            .where(ir.c.repository_id == repository_id, ir.c.commit_id.in_(commit_ids)).order_by(ir.c.key))
+    return (await conn.execute(stmt)).all()

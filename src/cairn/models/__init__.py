@@ -15,7 +15,8 @@ from cairn.models.repositories import repositories
 from cairn.models.repository_permissions import repository_permissions
 from cairn.models.required_build_conditions import required_build_conditions
 from cairn.models.users import users
+from cairn.models.web_sessions import web_sessions
 
 __all__ = ["access_tokens", "branch_models", "build_statuses", "deployment_environments", "deployments",
            "global_permissions", "insight_annotations", "insight_reports", "metadata", "project_permissions",
-           "projects", "repositories", "repository_permissions", "required_build_conditions", "users"]
+           "projects", "repositories", "repository_permissions", "required_build_conditions", "users", "web_sessions"]

@@ -1,4 +1,4 @@
-from sqlalchemy import BigInteger, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 
 from cairn.models.base import Id, metadata
 
@@ -22,3 +22,6 @@ insight_reports = Table(
     Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     UniqueConstraint("repository_id", "commit_id", "key"),
 )
+
+# The repository page walks a repository's reports newest first (cairn.activity).
+Index("ix_insight_reports_repository_newest", insight_reports.c.repository_id, insight_reports.c.created_date)

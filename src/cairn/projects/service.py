@@ -181,6 +181,10 @@ async def list_repositories(conn: AsyncConnection, caller: Principal, project: P
     return await store.list_repositories(conn, caller, project, start, limit)
 
 
+async def search_repositories(conn: AsyncConnection, caller: Principal, text: str | None, start: int, limit: int):
+    return await store.search_repositories(conn, caller, text, start, limit)
+
+
 async def delete_repository(conn: AsyncConnection, repository: RepositoryRef) -> None:
     """Delete the repository and everything stored for it (every child table cascades)."""
     await store.delete_repository(conn, repository.id)

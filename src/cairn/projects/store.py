@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import access
@@ -131,3 +131,21 @@ async def list_grants(conn: AsyncConnection, scope: str, owner_id: int, start: i
     stmt = (select(users, table.c.permission).join(table, table.c.user_id == users.c.id)
             .where(owner == owner_id).order_by(users.c.name).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
+
+
+async def search_repositories(conn: AsyncConnection, principal: Principal, text: str | None, start: int,
+                              limit: int):
+    """Repositories the caller may read in every project, by project key then name; `text` matches the
+    repository's name or slug or the project's key or name, anywhere, ignoring case."""
+    stmt = (select(repositories, projects.c.key.label("project_key"),
+                   projects.c.name.label("project_name"), projects.c.description.label("project_description"),
+                   projects.c.public.label("project_public"))
+            .join(projects, projects.c.id == repositories.c.project_id)
+            .where(auth_store.readable_repository(principal, repositories.c.id))
+            .order_by(projects.c.key, repositories.c.slug).offset(start).limit(limit))
+    if text:
+        like = auth_store.contains_pattern(text)
+        stmt = stmt.where(or_(*(func.lower(column).like(like, escape="\\")
+                                for column in (repositories.c.name, repositories.c.slug, projects.c.key,
+                                               projects.c.name))))
+    return [auth_store.repository_ref(r, auth_store.project_ref(r)) for r in (await conn.execute(stmt)).all()]
