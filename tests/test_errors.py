@@ -11,8 +11,7 @@ def _stored(api, key="K"):
 
 # --- unknown routes and wrong methods -------------------------------------------------------------
 
-@pytest.mark.parametrize("path", [
-    "/nope",
+@pytest.mark.parametrize("path", [  # outside /rest a path is a web page (tests/web)
     "/rest/api/latest/nope",
     "/rest/api/2.0/projects",                       # unknown version
     "/rest/no-such-module/latest/projects",

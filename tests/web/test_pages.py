@@ -80,6 +80,7 @@ def test_a_thousand_annotations_are_grouped_by_file_and_ordered_by_line(repo, ad
                     "type": "BUG"} for i in range(1000)]
     assert repo.post(f"{INSIGHTS}/lint/annotations", json={"annotations": annotations}).status_code == 204
     page = admin_browser.get(f"{REPO}/commits/{SHA}")
+    assert page.status_code == 200, page.text[-2000:]
     [group] = page.context["annotations"]
     assert page.context["annotation_count"] == 1000 and group["count"] == 1000
     assert [f["path"] for f in group["files"]] == [f"src/f{i}.py" for i in range(10)]

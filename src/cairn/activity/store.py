@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.models import build_statuses, deployments, insight_reports
@@ -14,8 +14,9 @@ _SOURCES = ((build_statuses, "updated_date"), (insight_reports, "created_date"),
 def _newest_rows(index: int, repository_id: int, before: tuple[int, str] | None, limit: int):
     """The rows of source `index` that are their commit's newest activity in every source, newest first.
 
-    Each commit is so found in exactly one source, once; a walk of the source's (repository, time) index with
-    an index probe per source and row, which stops after `limit` rows whatever the history.
+    Each commit is so found in exactly one source, once: a walk of the source's (repository, time) index that
+    stops after `limit` rows, with one probe of each source's (repository, commit) index per row. The probes
+    are equality lookups on purpose: a range on time let SQLite pick the time index and scan (quadratic).
     """
     table, column = _SOURCES[index]
     when = table.c[column]
@@ -24,13 +25,16 @@ def _newest_rows(index: int, repository_id: int, before: tuple[int, str] | None,
         conditions.append(tuple_(when, table.c.commit_id) < tuple_(*before))
     for other_index, (other_table, other_column) in enumerate(_SOURCES):
         other = other_table.alias(f"newer_{other_index}")
-        other_when = other.c[other_column]
+        same_commit = (other.c.repository_id == repository_id, other.c.commit_id == table.c.commit_id)
         if other_index == index:
-            newer = or_(other_when > when, and_(other_when == when, other.c.id > table.c.id))
+            newest = (select(other.c.id).where(*same_commit)
+                      .order_by(other.c[other_column].desc(), other.c.id.desc()).limit(1).scalar_subquery())
+            conditions.append(table.c.id == newest)
         else:
-            newer = other_when >= when if other_index < index else other_when > when
-        conditions.append(~exists().where(other.c.repository_id == repository_id,
-                                          other.c.commit_id == table.c.commit_id, newer))
+            latest = select(func.max(other.c[other_column])).where(*same_commit).scalar_subquery()
+            # On equal times the earlier source wins, so every commit is found once.
+            beaten = latest >= when if other_index < index else latest > when
+            conditions.append(or_(latest.is_(None), ~beaten))
     return (select(when.label("at"), table.c.commit_id).where(*conditions)
             .order_by(when.desc(), table.c.commit_id.desc()).limit(limit))
 

@@ -44,4 +44,5 @@ Index("uq_build_statuses_legacy_commit_key", build_statuses.c.commit_id, build_s
 # Stats and the legacy listing read every status of a commit, whatever its repository.
 Index("ix_build_statuses_commit_id", build_statuses.c.commit_id)
 # The repository page walks a repository's statuses newest first (cairn.activity).
-Index("ix_build_statuses_repository_newest", build_statuses.c.repository_id, build_statuses.c.updated_date)
+Index("ix_build_statuses_repository_newest", build_statuses.c.repository_id, build_statuses.c.updated_date,
+      build_statuses.c.commit_id)

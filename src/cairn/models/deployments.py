@@ -34,3 +34,5 @@ Index("ix_deployments_newest", _d.repository_id, _d.last_updated, _d.id)
 Index("ix_deployments_environment_newest", _d.repository_id, _d.environment_key, _d.last_updated, _d.id)
 Index("ix_deployments_environment_state_newest", _d.repository_id, _d.environment_key, _d.state,
       _d.last_updated, _d.id)
+# The repository page walks a repository's deployments newest first, ties by commit (cairn.activity).
+Index("ix_deployments_repository_activity", _d.repository_id, _d.last_updated, _d.commit_id)

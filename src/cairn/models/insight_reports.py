@@ -24,4 +24,5 @@ insight_reports = Table(
 )
 
 # The repository page walks a repository's reports newest first (cairn.activity).
-Index("ix_insight_reports_repository_newest", insight_reports.c.repository_id, insight_reports.c.created_date)
+Index("ix_insight_reports_repository_newest", insight_reports.c.repository_id, insight_reports.c.created_date,
+      insight_reports.c.commit_id)

@@ -25,12 +25,16 @@ def upgrade() -> None:
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_sessions_user_id'), ['user_id'], unique=False)
     with op.batch_alter_table('build_statuses', schema=None) as batch_op:
-        batch_op.create_index('ix_build_statuses_repository_newest', ['repository_id', 'updated_date'], unique=False)
+        batch_op.create_index('ix_build_statuses_repository_newest', ['repository_id', 'updated_date', 'commit_id'], unique=False)
     with op.batch_alter_table('insight_reports', schema=None) as batch_op:
-        batch_op.create_index('ix_insight_reports_repository_newest', ['repository_id', 'created_date'], unique=False)
+        batch_op.create_index('ix_insight_reports_repository_newest', ['repository_id', 'created_date', 'commit_id'], unique=False)
+    with op.batch_alter_table('deployments', schema=None) as batch_op:
+        batch_op.create_index('ix_deployments_repository_activity', ['repository_id', 'last_updated', 'commit_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('deployments', schema=None) as batch_op:
+        batch_op.drop_index('ix_deployments_repository_activity')
     with op.batch_alter_table('insight_reports', schema=None) as batch_op:
         batch_op.drop_index('ix_insight_reports_repository_newest')
     with op.batch_alter_table('build_statuses', schema=None) as batch_op:
