@@ -14,8 +14,7 @@ from cairn.web.session import CSRF_COOKIE, csrf_token
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html: every value is escaped
 templates.env.globals.update(state_label=fmt.STATE_LABELS, state_icon=fmt.STATE_ICONS)
-templates.env.filters.update(duration=fmt.human_duration, number=fmt.human_number, short_sha=fmt.short_sha,
-                             safe_url=fmt.safe_url, percentage=fmt.percentage)
+templates.env.filters.update(duration=fmt.human_duration, short_sha=fmt.short_sha, safe_url=fmt.safe_url)
 
 
 def secure_cookies(request: Request) -> bool:
@@ -25,7 +24,7 @@ def secure_cookies(request: Request) -> bool:
 def render(request: Request, name: str, context: dict, status_code: int = 200):
     """The page `name` with `context` (tests read response.context), plus what the layout needs."""
     now = now_ms()
-    page = {"request": request, "base": request.app.state.context_path, "now": now,
+    page = {"request": request, "base": request.app.state.context_path,
             "visitor": getattr(request.state, "principal", None), "csrf": csrf_token(request),
             "when": lambda ms: fmt.when(ms, now), **context}
     response = templates.TemplateResponse(request, name, page, status_code=status_code)
