@@ -37,6 +37,7 @@ def _seed(url: str) -> None:
     with httpx.Client(base_url=url, timeout=30, **J) as c:
         assert c.post("/rest/api/latest/projects", json={"key": "UI", "name": "Web UI"}).status_code == 201
         assert c.post("/rest/api/latest/projects/UI/repos", json={"name": "web"}).status_code == 201
+        assert c.post("/rest/api/latest/projects/UI/repos", json={"name": "empty"}).status_code == 201
         api = f"/rest/api/latest{REPO}/commits/{SHA}"
         for state in ("SUCCESSFUL", "FAILED", "INPROGRESS", "CANCELLED", "UNKNOWN"):
             r = c.post(api + "/builds", json={"key": f"k-{state}", "state": state, "name": f"{state.title()} {EVIL}",
@@ -185,6 +186,7 @@ def test_a_person_makes_uses_and_revokes_a_token_then_signs_out(page, site, serv
 def test_screenshots_of_every_main_page(chromium, site, server):  # noqa: F811
     SHOTS.mkdir(exist_ok=True)
     pages = {"home": "/", "project": "/projects/UI", "repository": f"{REPO}/browse",
+             "empty-repository": "/projects/UI/repos/empty/browse",
              "commit": f"{REPO}/commits/{SHA}", "environments": f"{REPO}/environments",
              "required-builds": f"{REPO}/settings/required-builds",
              "merge-check": f"{REPO}/merge-check?sourceRef=feature/x&targetRef=main&commitId={SHA}",

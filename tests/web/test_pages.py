@@ -118,6 +118,13 @@ def _execute(repo, sql: str) -> None:
     repo.client.portal.call(run)
 
 
+def _query(repo, sql: str) -> list[tuple]:
+    async def run():
+        async with repo.client.app.state.engine.connect() as conn:
+            return [tuple(row) for row in await conn.execute(text(sql))]
+    return repo.client.portal.call(run)
+
+
 def test_the_repository_page_pages_through_every_commit_once(repo, admin_browser):
     for n in range(60):
         _build(repo, _sha(n), "ci", "FAILED" if n % 3 == 0 else "SUCCESSFUL")
@@ -132,6 +139,38 @@ def test_the_repository_page_pages_through_every_commit_once(repo, admin_browser
     assert seen == sorted((_sha(n) for n in range(60)), reverse=True)
     failed = admin_browser.get(f"{REPO}/browse?state=FAILED").context["commits"]
     assert len(failed) == 20 and all(c["state"] == "FAILED" for c in failed)
+
+
+def test_paging_matches_each_commits_newest_activity_when_the_walk_reads_few_rows_at_a_time(repo, admin_browser,
+                                                                                              monkeypatch):
+    from cairn.activity import store
+    monkeypatch.setattr(store, "CHUNK", 3)  # every page then takes many walk steps across the three sources
+    for n in range(40):
+        for key in ("a", "b", "c")[:n % 3 + 1]:
+            _build(repo, _sha(n), key, "SUCCESSFUL")
+        if n % 4 == 0:
+            assert repo.put(f"/rest/insights/latest/projects/PRJ/repos/repo/commits/{_sha(n)}/reports/r",
+                            json={"title": "R"}).status_code == 200
+        if n % 5 == 0:
+            _deploy(repo, _sha(n), n)
+    # Scrambled times with ties, within and across sources.
+    _execute(repo, "UPDATE build_statuses SET updated_date = (id * 7) % 23")
+    _execute(repo, "UPDATE insight_reports SET created_date = (id * 5) % 29")
+    _execute(repo, "UPDATE deployments SET last_updated = (id * 3) % 31")
+    newest: dict[str, int] = {}
+    for table, column in (("build_statuses", "updated_date"), ("insight_reports", "created_date"),
+                          ("deployments", "last_updated")):
+        for commit, at in _query(repo, f"SELECT commit_id, MAX({column}) FROM {table} GROUP BY commit_id"):
+            newest[commit] = max(at, newest.get(commit, at))
+    expected = sorted(((at, commit) for commit, at in newest.items()), reverse=True)
+    seen, before = [], ""
+    while True:
+        page = admin_browser.get(f"{REPO}/browse" + (f"?before={before}" if before else ""))
+        seen += [(c["at"], c["commit"]) for c in page.context["commits"]]
+        before = page.context["next"]
+        if not before:
+            break
+    assert seen == expected
 
 
 def test_the_environments_page_shows_latest_latest_successful_and_history(repo, admin_browser):
