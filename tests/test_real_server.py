@@ -360,6 +360,35 @@ def test_library_with_a_personal_access_token(server, bb, repo):
     assert status == 401
 
 
+def test_library_group_and_permission_methods(server, bb):
+    """Groups made with the library's generic post; its group and permission helpers, unmodified."""
+    bb.post("rest/api/1.0/projects", data={"key": "GRP", "name": "Groups"})
+    bb.post("rest/api/1.0/projects/GRP/repos", data={"name": "svc", "scmId": "git"})
+    bb.post("rest/api/1.0/admin/users", params={"name": "gina", "password": "gina-pw", "displayName": "Gina",
+                                                "emailAddress": "gina@example.com"})
+    for name in ("ci-admins", "readers"):
+        assert bb.post("rest/api/1.0/admin/groups", params={"name": name}) == {"name": name, "deletable": True}
+    bb.post("rest/api/1.0/admin/groups/add-users", data={"group": "ci-admins", "users": ["gina"]})
+    assert [g for g in bb.get_groups(group_filter="ci-")] == ["ci-admins"]
+    assert [u["name"] for u in bb.group_members("ci-admins")] == ["gina"]
+
+    bb.repo_grant_group_permissions("GRP", "svc", "ci-admins", "REPO_ADMIN")
+    bb.project_grant_group_permissions("GRP", "readers", "PROJECT_READ")
+    assert list(bb.repo_groups("GRP", "svc")) == [{"group": {"name": "ci-admins"}, "permission": "REPO_ADMIN"}]
+    assert list(bb.project_groups("GRP")) == [{"group": {"name": "readers"}, "permission": "PROJECT_READ"}]
+    assert bb.repo_groups_with_administrator_permissions("GRP", "svc") == ["ci-admins"]
+    admins = bb.repo_users_with_administrator_permissions("GRP", "svc")
+    assert "gina" in [u["name"] for u in admins]
+
+    # gina administers the repository through her group: she may read its user grants.
+    gina = client(server, username="gina", password="gina-pw")
+    assert list(gina.repo_users("GRP", "svc")) == []
+    bb.repo_remove_group_permissions("GRP", "svc", "ci-admins", None)
+    bb.project_remove_group_permissions("GRP", "readers")
+    assert list(bb.repo_groups("GRP", "svc")) == [] and list(bb.project_groups("GRP")) == []
+    raised(lambda: list(gina.repo_users("GRP", "svc")), 404)
+
+
 # --------------------------------------------------------------------------------------------
 # 2. The module page's curl examples, through the real curl binary
 # --------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ ARGUMENT_VALIDATION = "com.atlassian.bitbucket.validation.ArgumentValidationExce
 DUPLICATE_PROJECT = "com.atlassian.bitbucket.project.DuplicateProjectException"
 DUPLICATE_REPOSITORY = "com.atlassian.bitbucket.repository.DuplicateRepositoryNameException"
 DUPLICATE_USER = "com.atlassian.bitbucket.user.DuplicateUserException"
+NO_SUCH_GROUP = "com.atlassian.bitbucket.user.NoSuchGroupException"
+DUPLICATE_GROUP = "com.atlassian.bitbucket.user.DuplicateGroupException"
 
 NOT_PERMITTED = "You are not permitted to access this resource"
 

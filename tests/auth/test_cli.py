@@ -112,3 +112,35 @@ def test_cli_errors_are_reported_and_change_nothing(home):
         assert client.get("/rest/api/latest/projects", auth=("alice", "pw")).status_code == 200
         assert client.get("/rest/api/latest/projects", auth=("alice", "other")).status_code == 401
         assert client.get("/rest/api/latest/projects/PRJ", auth=("alice", "pw")).status_code == 404
+
+
+def test_cli_groups_grant_their_members_access(home):
+    for name in ("carol", "dave"):
+        assert cairn(home, "user", "create", name, input=f"{name}-pw\n").exit_code == 0
+    assert cairn(home, "project", "create", "GRP", "Grouped").exit_code == 0
+    assert cairn(home, "repo", "create", "GRP", "svc").exit_code == 0
+    r = cairn(home, "group", "create", "ci-bots")
+    assert r.exit_code == 0 and "ci-bots" in r.output, r.output
+    assert cairn(home, "group", "create", "ops").exit_code == 0
+    assert cairn(home, "group", "add", "ci-bots", "carol", "dave").exit_code == 0
+    assert cairn(home, "group", "grant", "ci-bots", "REPO_WRITE", "--repo", "GRP/svc").exit_code == 0
+    assert cairn(home, "group", "add", "ops", "dave").exit_code == 0
+    assert cairn(home, "group", "grant", "ops", "ADMIN").exit_code == 0
+    assert cairn(home, "group", "remove", "ci-bots", "dave").exit_code == 0
+    # Mistakes are reported and change nothing.
+    r = cairn(home, "group", "add", "nobody", "carol")
+    assert r.exit_code != 0 and "Group nobody does not exist" in r.output
+    r = cairn(home, "group", "grant", "ci-bots", "PROJECT_READ", "--repo", "GRP/svc")
+    assert r.exit_code != 0 and "not a valid permission" in r.output
+    assert cairn(home, "group", "create", "OPS").exit_code != 0
+
+    with _app(home) as client:
+        repo = "/rest/api/latest/projects/GRP/repos/svc"
+        assert client.get(repo, auth=("carol", "carol-pw")).status_code == 200
+        groups = client.get(f"{repo}/permissions/groups", auth=("dave", "dave-pw")).json()["values"]
+        assert groups == [{"group": {"name": "ci-bots"}, "permission": "REPO_WRITE"}]  # dave administers via ops
+        members = client.get("/rest/api/latest/admin/groups/more-members", params={"context": "ci-bots"},
+                             auth=("dave", "dave-pw")).json()["values"]
+        assert [m["name"] for m in members] == ["carol"]
+        names = client.get("/rest/api/latest/groups", auth=("carol", "carol-pw")).json()["values"]
+        assert names == ["ci-bots", "ops"]

@@ -27,7 +27,7 @@ def test_create_answers_204_and_the_user_can_sign_in(api):
                      "displayName": "Alice Liddell", "id": alice["id"], "slug": "alice", "type": "NORMAL",
                      "links": {"self": [{"href": f"{BASE}/users/alice"}]},
                      "directoryName": alice["directoryName"], "deletable": True, "mutableDetails": True,
-                     "mutableGroups": False}
+                     "mutableGroups": True}
     assert isinstance(alice["id"], int)
     assert r.headers["x-auserid"] == str(alice["id"])
 

@@ -110,6 +110,24 @@ def test_a_user_without_access_sees_the_private_repository_as_missing(repo, brow
     assert browser.get("/projects/NOPE").status_code == 404
 
 
+def test_a_group_grant_shows_its_repository_to_members_and_not_after_they_leave(repo, browser):
+    repo.repo("PRJ", "other")
+    member = repo.user("member")
+    assert repo.post("/rest/api/latest/admin/groups", params={"name": "readers"}).status_code == 200
+    assert repo.post("/rest/api/latest/admin/groups/add-user",
+                     json={"context": "readers", "itemName": "member"}).status_code == 200
+    assert repo.put("/rest/api/latest/projects/PRJ/repos/other/permissions/groups",
+                    params={"name": "readers", "permission": "REPO_READ"}).status_code == 204
+    browser.sign_in(*member)
+    assert _names(browser.get("/")) == ["PRJ/other"]
+    assert browser.get("/projects/PRJ/repos/other/browse").status_code == 200
+    assert browser.get("/projects/PRJ/repos/repo/browse").status_code == 404
+    assert repo.post("/rest/api/latest/admin/groups/remove-user",
+                     json={"context": "readers", "itemName": "member"}).status_code == 200
+    assert _names(browser.get("/")) == []
+    assert browser.get("/projects/PRJ/repos/other/browse").status_code == 404
+
+
 def test_search_finds_by_name_or_project_key_and_pages(repo, browser):
     for n in range(30):
         repo.repo("PRJ", f"svc-{n:02d}")

@@ -21,7 +21,8 @@ def _walk(repository_id: int, below: tuple[int, str] | None, limit: int):
     parts = []
     for table, column in _SOURCES:
         when = table.c[column]
-        rows = select(when.label("at"), table.c.commit_id.label("commit_id")).where(table.c.repository_id == repository_id)
+        rows = (select(when.label("at"), table.c.commit_id.label("commit_id"))
+                .where(table.c.repository_id == repository_id))
         if below is not None:
             rows = rows.where(tuple_(when, table.c.commit_id) < tuple_(*below))
         parts.append(select(rows.order_by(when.desc(), table.c.commit_id.desc()).limit(limit).subquery()))

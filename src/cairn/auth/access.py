@@ -24,8 +24,13 @@ def _forget_all() -> None:
     _generation += 1
 
 
+def generation() -> int:
+    """Changes whenever who may do what changes in this process; answers remembered under another are stale."""
+    return _generation
+
+
 def changed(conn) -> None:
-    """Who may do what is changing in this transaction (a grant, a repository, a user): forget every answer
+    """Who may do what is changing in this transaction (a grant, a group, a repository, a user): forget every answer
     now and again once it commits, so an answer read in between is not kept either.
 
     Called by the stores that write those rows, so in one process a revocation applies at once; other
@@ -47,7 +52,7 @@ class AccessCache:
     def get(self, principal: Principal, project_key: str, slug: str) -> tuple[RepositoryRef, int] | None:
         """(repository, level) when resolved less than the TTL ago."""
         entry = self._entries.get(self._key(principal, project_key, slug))
-        if entry is None or entry[3] != _generation or time.monotonic() - entry[2] >= self.ttl:
+        if entry is None or entry[3] != generation() or time.monotonic() - entry[2] >= self.ttl:
             return None
         return entry[0], entry[1]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cairn.auth import store
+from cairn.auth import access, store
 from cairn.auth.passwords import verify_password
 from cairn.auth.principal import ANONYMOUS, Principal
 from cairn.errors import bad_credentials
@@ -34,6 +34,10 @@ class _Entry:
     principal: Principal
     fingerprint: tuple
     checked_at: float
+    generation: int  # access.generation() when checked: a grant or membership change here re-checks at once
+
+    def fresh(self, now: float, ttl: float) -> bool:
+        return now - self.checked_at < ttl and self.generation == access.generation()
 
 
 def _cache_key(authorization: str) -> str:
@@ -62,7 +66,7 @@ class Authenticator:
         cache_key = _cache_key(authorization)
         entry = self._cache.get(cache_key)
         now = time.monotonic()
-        if entry is not None and now - entry.checked_at < self.ttl:
+        if entry is not None and entry.fresh(now, self.ttl):
             return entry.principal
         if scheme == "bearer":
             row = await store.token_with_user(conn, token_hash(value.strip()))
@@ -72,7 +76,7 @@ class Authenticator:
             principal, fingerprint = await self._basic(conn, username, password, entry)
         if len(self._cache) >= _MAX_ENTRIES:
             self._cache.clear()
-        self._cache[cache_key] = _Entry(principal, fingerprint, now)
+        self._cache[cache_key] = _Entry(principal, fingerprint, now, access.generation())
         return principal
 
     def cached(self, authorization: str | None) -> Principal | None:
@@ -80,7 +84,7 @@ class Authenticator:
         if not authorization:
             return None
         entry = self._cache.get(_cache_key(authorization))
-        if entry is None or time.monotonic() - entry.checked_at >= self.ttl:
+        if entry is None or not entry.fresh(time.monotonic(), self.ttl):
             return None
         return entry.principal
 

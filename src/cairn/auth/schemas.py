@@ -21,6 +21,27 @@ class AccessTokenRequest(Schema):
     expiry_days: int | None = Field(default=None, ge=1, le=3650)
 
 
+class PickerContext(Schema):
+    """UserPickerContext / GroupPickerContext: `itemName` is added to (or removed from) `context`."""
+
+    context: str | None = None
+    item_name: str | None = None
+
+
+class GroupAndUsers(Schema):
+    """GroupAndUsers: users to add to one group."""
+
+    group: str | None = None
+    users: list[str]
+
+
+class UserAndGroups(Schema):
+    """UserAndGroups: groups to add one user to."""
+
+    user: str | None = None
+    groups: list[str]
+
+
 # --- documentation models of the shapes below (routes name them in `responses=`; bodies stay dicts) ---------
 
 # Bitbucket's permission names (RestPermittedUser.permission); cairn grants the six project/repository
@@ -61,6 +82,24 @@ class PermittedUser(Schema):
     permission: PermissionName
 
 
+class DetailedGroup(Schema):
+    """RestDetailedGroup."""
+
+    name: str = Field(examples=["developers"])
+    deletable: bool
+
+
+class GroupName(Schema):
+    name: str = Field(examples=["developers"])
+
+
+class PermittedGroup(Schema):
+    """RestPermittedGroup: a group and the permission granted to it here."""
+
+    group: GroupName
+    permission: PermissionName
+
+
 class AccessToken(Schema):
     """RestAccessToken, as cairn answers it (with Bitbucket's permissions, user and expiry members)."""
 
@@ -93,7 +132,7 @@ def user_json(row, base_url: str) -> dict:
 def detailed_user_json(row, base_url: str) -> dict:
     """RestDetailedUser."""
     return {**user_json(row, base_url), "directoryName": "cairn internal directory", "deletable": True,
-            "mutableDetails": True, "mutableGroups": False}
+            "mutableDetails": True, "mutableGroups": True}
 
 
 def _iso(ms: int) -> str:
@@ -124,3 +163,13 @@ def token_json(row, user: dict, secret: str | None = None) -> dict:
 def permitted_json(user: dict, permission: str) -> dict:
     """RestPermittedUser."""
     return {"user": user, "permission": permission}
+
+
+def group_json(row) -> dict:
+    """RestDetailedGroup."""
+    return {"name": row.name, "deletable": True}
+
+
+def permitted_group_json(name: str, permission: str) -> dict:
+    """RestPermittedGroup."""
+    return {"group": {"name": name}, "permission": permission}

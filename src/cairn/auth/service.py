@@ -17,9 +17,12 @@ from cairn.auth.credentials import token_hash
 from cairn.auth.passwords import hash_password, verify_password
 from cairn.auth.principal import ANONYMOUS, Principal
 from cairn.errors import (
+    DUPLICATE_GROUP,
     DUPLICATE_USER,
     NO_SUCH_ENTITY,
+    NO_SUCH_GROUP,
     NO_SUCH_USER,
+    CairnError,
     bad_request,
     conflict,
     not_found,
@@ -83,9 +86,9 @@ async def _free_slug(conn: AsyncConnection, slug: str) -> str:
     return candidate
 
 
-async def require_user(conn: AsyncConnection, name: str | None, by_slug: bool = False):
+async def require_user(conn: AsyncConnection, name: str | None, by_slug: bool = False, context: str = "name"):
     if not name:
-        raise bad_request("The user name is required.", "name")
+        raise bad_request("The user name is required.", context)
     row = await (store.user_by_slug(conn, name) if by_slug else store.user_by_name(conn, name))
     if row is None:
         raise not_found(f"User {name} does not exist.", NO_SUCH_USER)
@@ -141,6 +144,134 @@ def _not_lowering_own(caller: Principal, row, level: int) -> None:
     # (it would also let the last administrator lock everyone out).
     if row.id == caller.user_id and level < (row.global_grant or perms.LICENSED_USER):
         raise conflict("You cannot reduce your own global permission.")
+
+
+# --- groups -------------------------------------------------------------------------------------
+
+_GROUP_NAME = re.compile(r"^\S(?:[^\x00-\x1f\x7f]{0,253}\S)?\Z")
+
+
+async def require_group(conn: AsyncConnection, name: str | None, context: str = "name"):
+    if not name:
+        raise bad_request("The group name is required.", context)
+    row = await store.group_by_name(conn, name)
+    if row is None:
+        raise not_found(f"Group {name} does not exist.", NO_SUCH_GROUP, context)
+    return row
+
+
+async def create_group(conn: AsyncConnection, name: str | None):
+    if not name or not _GROUP_NAME.match(name):
+        raise bad_request("A group name must be 1 to 255 characters, without control characters or "
+                          "surrounding spaces.", "name")
+    if await store.group_by_name(conn, name):
+        raise conflict(f"A group with the name '{name}' already exists.", DUPLICATE_GROUP)
+    try:
+        await store.insert_group(conn, name, now_ms())
+    except IntegrityError:
+        raise conflict(f"A group with the name '{name}' already exists.", DUPLICATE_GROUP) from None
+    return await store.group_by_name(conn, name)
+
+
+def _may_manage(caller: Principal, group) -> None:
+    # Bitbucket: 403 for a group "with greater permissions than themselves".
+    if (group.global_grant or 0) > caller.global_level:
+        raise CairnError(403, "You may not change a group that has a higher global permission than you.",
+                         "com.atlassian.bitbucket.AuthorisationException")
+
+
+async def keeps_own_level(conn: AsyncConnection, caller: Principal, before: int, level_now) -> None:
+    """409 when a change in this transaction lowered the caller's own level (`level_now` re-reads it), as
+    Bitbucket refuses any change that "would lower the authenticated user's permission level"; raising
+    rolls the change back."""
+    if caller.user_id and await level_now() < before:
+        raise conflict("You cannot make a change that would reduce your own permission level.")
+
+
+async def _own_global(conn: AsyncConnection, caller: Principal) -> int:
+    row = await store.user_by_slug(conn, caller.slug) if caller.slug else None
+    return (row.global_grant or 0) if row else 0
+
+
+async def _guarded(conn: AsyncConnection, caller: Principal, change) -> None:
+    """Apply `change`, refusing it when it lowers the caller's own global permission."""
+    before = await _own_global(conn, caller)
+    await change()
+    await keeps_own_level(conn, caller, before, lambda: _own_global(conn, caller))
+
+
+async def delete_group(conn: AsyncConnection, caller: Principal, name: str | None):
+    group = await require_group(conn, name)
+    _may_manage(caller, group)
+    await _guarded(conn, caller, lambda: store.delete_group(conn, group.id))
+    return group
+
+
+async def list_groups(conn: AsyncConnection, filter_text: str | None, start: int, limit: int):
+    return await store.list_groups(conn, filter_text, start, limit)
+
+
+async def add_members(conn: AsyncConnection, caller: Principal, group_name: str | None, user_names: list[str],
+                      group_context: str, user_context: str) -> None:
+    group = await require_group(conn, group_name, group_context)
+    _may_manage(caller, group)
+    if not user_names:
+        raise bad_request("At least one user name is required.", user_context)
+    for name in user_names:
+        user = await require_user(conn, name, context=user_context)
+        await store.add_member(conn, group.id, user.id)
+
+
+async def add_to_groups(conn: AsyncConnection, caller: Principal, user_name: str | None, group_names: list[str],
+                        user_context: str, group_context: str) -> None:
+    user = await require_user(conn, user_name, context=user_context)
+    if not group_names:
+        raise bad_request("At least one group name is required.", group_context)
+    for name in group_names:
+        group = await require_group(conn, name, group_context)
+        _may_manage(caller, group)
+        await store.add_member(conn, group.id, user.id)
+
+
+async def remove_member(conn: AsyncConnection, caller: Principal, group_name: str | None,
+                        user_name: str | None, group_context: str, user_context: str) -> None:
+    group = await require_group(conn, group_name, group_context)
+    _may_manage(caller, group)
+    user = await require_user(conn, user_name, context=user_context)
+    await _guarded(conn, caller, lambda: store.remove_member(conn, group.id, user.id))
+
+
+async def list_members(conn: AsyncConnection, group_name: str | None, filter_text: str | None, start: int,
+                       limit: int, member: bool = True):
+    group = await require_group(conn, group_name, "context")
+    return await store.list_members(conn, group.id, filter_text, start, limit, member)
+
+
+async def list_groups_of(conn: AsyncConnection, user_name: str | None, filter_text: str | None, start: int,
+                         limit: int, member: bool = True):
+    user = await require_user(conn, user_name, context="context")
+    return await store.list_groups(conn, filter_text, start, limit, user_id=user.id, member=member)
+
+
+async def list_global_group_permissions(conn: AsyncConnection, filter_text: str | None, start: int, limit: int,
+                                        granted: bool = True):
+    return await store.list_global_group_permissions(conn, filter_text, start, limit, granted)
+
+
+async def grant_global_to_group(conn: AsyncConnection, caller: Principal, name: str | None,
+                                permission: str | None) -> None:
+    level = parse_global_permission(permission)
+    group = await require_group(conn, name)
+    if level > caller.global_level:
+        raise unauthorized(False)
+    _may_manage(caller, group)
+    await _guarded(conn, caller, lambda: store.set_global_group_permission(conn, group.id, level))
+
+
+async def revoke_global_from_group(conn: AsyncConnection, caller: Principal, name: str | None) -> None:
+    group = await require_group(conn, name)
+    _may_manage(caller, group)
+    await _guarded(conn, caller, lambda: store.set_global_group_permission(conn, group.id, None))
 
 
 def _token_caps(names: list[str]) -> tuple[int, int]:

@@ -16,19 +16,26 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import access
 from cairn.auth import permissions as perms
 from cairn.auth.principal import Principal
+from cairn.db.dialect import highest_level
 from cairn.kit.entities import ProjectRef, RepositoryRef
 from cairn.models import (
     access_tokens,
+    global_group_permissions,
     global_permissions,
+    group_members,
+    groups,
+    project_group_permissions,
     project_permissions,
     projects,
     repositories,
+    repository_group_permissions,
     repository_permissions,
     users,
     web_sessions,
@@ -36,8 +43,29 @@ from cairn.models import (
 
 _GLOBAL = (select(global_permissions.c.permission)
            .where(global_permissions.c.user_id == users.c.id).scalar_subquery())
-_USER_COLUMNS = [users.c.id, users.c.name, users.c.slug, users.c.display_name, users.c.email,
-                 users.c.active, users.c.password_hash, _GLOBAL.label("global_grant")]
+_GROUPS_GLOBAL = (select(func.max(global_group_permissions.c.permission))
+                  .join(group_members, group_members.c.group_id == global_group_permissions.c.group_id)
+                  .where(group_members.c.user_id == users.c.id).scalar_subquery())
+_USER_BASE = [users.c.id, users.c.name, users.c.slug, users.c.display_name, users.c.email, users.c.active,
+              users.c.password_hash]
+# global_grant: the user's own global permission or their groups', whichever is higher (0: none above licensed).
+_USER_COLUMNS = [*_USER_BASE, highest_level(_GLOBAL, _GROUPS_GLOBAL).label("global_grant")]
+
+# Per scope: the users' grants table, the groups' grants table, and the column naming what is granted on.
+_GRANTS = {"project": (project_permissions, project_group_permissions, "project_id"),
+           "repository": (repository_permissions, repository_group_permissions, "repository_id")}
+
+
+def held_grants(scope: str, user_id):
+    """SQL: (owner_id, permission) of every grant in `scope` the user holds, their own or through a group."""
+    user_grants, group_grants, owner = _GRANTS[scope]
+    return union_all(
+        select(user_grants.c[owner].label("owner_id"), user_grants.c.permission)
+        .where(user_grants.c.user_id == user_id),
+        select(group_grants.c[owner].label("owner_id"), group_grants.c.permission)
+        .join(group_members, group_members.c.group_id == group_grants.c.group_id)
+        .where(group_members.c.user_id == user_id),
+    ).subquery()
 
 
 def contains_pattern(text: str) -> str:
@@ -72,11 +100,9 @@ async def insert_user(conn: AsyncConnection, **values) -> int:
 
 
 async def list_users(conn: AsyncConnection, filter_text: str | None, start: int, limit: int):
-    stmt = select(*_USER_COLUMNS).order_by(users.c.name).offset(start).limit(limit)
-    if filter_text:
-        like = contains_pattern(filter_text)
-        stmt = stmt.where(or_(*(func.lower(column).like(like, escape="\\")
-                                for column in (users.c.name, users.c.display_name, users.c.email))))
+    stmt = (select(*_USER_COLUMNS).where(_name_filter([users.c.name, users.c.display_name, users.c.email],
+                                                      filter_text))
+            .order_by(users.c.name).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
 
 
@@ -93,8 +119,93 @@ async def set_global_permission(conn: AsyncConnection, user_id: int, level: int 
 
 
 async def list_global_permissions(conn: AsyncConnection, start: int, limit: int):
-    stmt = (select(*_USER_COLUMNS).where(_GLOBAL.isnot(None)).order_by(users.c.name)
+    stmt = (select(*_USER_BASE, _GLOBAL.label("global_grant")).where(_GLOBAL.isnot(None)).order_by(users.c.name)
             .offset(start).limit(limit))
+    return (await conn.execute(stmt)).all()
+
+
+def _name_filter(columns, filter_text: str | None):
+    """SQL: any of `columns` contains `filter_text`, ignoring case (true when there is no filter)."""
+    if not filter_text:
+        return true()
+    like = contains_pattern(filter_text)
+    return or_(*(func.lower(column).like(like, escape="\\") for column in columns))
+
+
+async def group_by_name(conn: AsyncConnection, name: str):
+    """The group (id, name, global_grant) named `name`, whatever its case."""
+    grant = (select(global_group_permissions.c.permission)
+             .where(global_group_permissions.c.group_id == groups.c.id).scalar_subquery())
+    stmt = select(groups.c.id, groups.c.name, grant.label("global_grant")).where(
+        func.lower(groups.c.name) == name.lower())
+    return (await conn.execute(stmt)).first()
+
+
+async def insert_group(conn: AsyncConnection, name: str, created: int) -> None:
+    await conn.execute(groups.insert().values(name=name, created_date=created))
+
+
+async def delete_group(conn: AsyncConnection, group_id: int) -> None:
+    access.changed(conn)
+    await conn.execute(delete(groups).where(groups.c.id == group_id))
+
+
+def _member(group_id: int, user_id):
+    return exists(select(1).where(group_members.c.group_id == group_id, group_members.c.user_id == user_id))
+
+
+async def list_groups(conn: AsyncConnection, filter_text: str | None, start: int, limit: int, *,
+                      user_id: int | None = None, member: bool = True):
+    """Groups by name; with `user_id`, only those the user is (or, member=False, is not) a member of."""
+    stmt = (select(groups.c.id, groups.c.name).where(_name_filter([groups.c.name], filter_text))
+            .order_by(func.lower(groups.c.name)).offset(start).limit(limit))
+    if user_id is not None:
+        in_group = exists(select(1).where(group_members.c.group_id == groups.c.id,
+                                          group_members.c.user_id == user_id))
+        stmt = stmt.where(in_group if member else ~in_group)
+    return (await conn.execute(stmt)).all()
+
+
+async def list_members(conn: AsyncConnection, group_id: int, filter_text: str | None, start: int, limit: int,
+                       member: bool = True):
+    """Users by name who are (or, member=False, are not) members of the group."""
+    in_group = _member(group_id, users.c.id)
+    stmt = (select(*_USER_COLUMNS)
+            .where(in_group if member else ~in_group,
+                   _name_filter([users.c.name, users.c.display_name, users.c.email], filter_text))
+            .order_by(users.c.name).offset(start).limit(limit))
+    return (await conn.execute(stmt)).all()
+
+
+async def add_member(conn: AsyncConnection, group_id: int, user_id: int) -> None:
+    access.changed(conn)
+    if not (await conn.execute(select(_member(group_id, user_id)))).scalar():
+        await conn.execute(group_members.insert().values(group_id=group_id, user_id=user_id))
+
+
+async def remove_member(conn: AsyncConnection, group_id: int, user_id: int) -> None:
+    access.changed(conn)
+    await conn.execute(delete(group_members).where(group_members.c.group_id == group_id,
+                                                   group_members.c.user_id == user_id))
+
+
+async def set_global_group_permission(conn: AsyncConnection, group_id: int, level: int | None) -> None:
+    access.changed(conn)
+    await conn.execute(delete(global_group_permissions).where(global_group_permissions.c.group_id == group_id))
+    if level:
+        await conn.execute(global_group_permissions.insert().values(group_id=group_id, permission=level))
+
+
+async def list_global_group_permissions(conn: AsyncConnection, filter_text: str | None, start: int, limit: int,
+                                        granted: bool = True):
+    """Groups with (or, granted=False, without) a global permission, by name, with it."""
+    stmt = (select(groups.c.id, groups.c.name, global_group_permissions.c.permission)
+            .select_from(groups.outerjoin(global_group_permissions,
+                                          global_group_permissions.c.group_id == groups.c.id))
+            .where(global_group_permissions.c.permission.isnot(None) if granted
+                   else global_group_permissions.c.permission.is_(None),
+                   _name_filter([groups.c.name], filter_text))
+            .order_by(func.lower(groups.c.name)).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
 
 
@@ -118,9 +229,10 @@ async def delete_token(conn: AsyncConnection, user_id: int, token_id: str) -> No
                                                    access_tokens.c.id == token_id))
 
 
-def _grant(table, owner_column, owner, user_id):
-    return (select(table.c.permission).where(owner_column == owner, table.c.user_id == user_id)
-            .scalar_subquery())
+def _grant(scope: str, owner, user_id):
+    """SQL: the user's highest grant on `owner` in `scope`, their own or a group's (NULL: none)."""
+    held = held_grants(scope, user_id)
+    return select(func.max(held.c.permission)).where(held.c.owner_id == owner).scalar_subquery()
 
 
 def project_ref(row) -> ProjectRef:
@@ -140,9 +252,9 @@ def _sees_a_repository(uid):
     the outer query joins itself.
     """
     repo = repositories.alias("visible_repository")
-    granted = exists(select(1).select_from(repo.join(
-        repository_permissions, repository_permissions.c.repository_id == repo.c.id))
-        .where(repo.c.project_id == projects.c.id, repository_permissions.c.user_id == uid))
+    held = held_grants("repository", uid)
+    granted = exists(select(1).select_from(repo.join(held, held.c.owner_id == repo.c.id))
+                     .where(repo.c.project_id == projects.c.id))
     public = exists(select(1).select_from(repo).where(repo.c.project_id == projects.c.id, repo.c.public))
     return or_(granted, public)
 
@@ -150,9 +262,9 @@ def _sees_a_repository(uid):
 def _repository_access_statement():
     uid = bindparam("uid", type_=Integer)
     return (select(*_PROJECT_COLUMNS, repositories,
-                   _grant(project_permissions, project_permissions.c.project_id, projects.c.id, uid)
+                   _grant("project", projects.c.id, uid)
                    .label("project_grant"),
-                   _grant(repository_permissions, repository_permissions.c.repository_id, repositories.c.id, uid)
+                   _grant("repository", repositories.c.id, uid)
                    .label("repository_grant"))
             .select_from(projects.outerjoin(repositories, and_(repositories.c.project_id == projects.c.id,
                                                                repositories.c.slug == bindparam("slug"))))
@@ -189,7 +301,7 @@ async def project_access(conn: AsyncConnection, user_id: int | None, project_key
     """The project and the caller's grant on it, and whether they hold any grant on one of its repositories."""
     uid = literal(user_id)
     stmt = select(*_PROJECT_COLUMNS,
-                  _grant(project_permissions, project_permissions.c.project_id, projects.c.id, uid)
+                  _grant("project", projects.c.id, uid)
                   .label("project_grant"),
                   _sees_a_repository(uid).label("sees_a_repository")).where(
         projects.c.key == project_key.upper())
@@ -216,10 +328,9 @@ def readable_repository(principal: Principal, repository_id_column, viewer=None)
     condition = repository_id_column.in_(public)
     if principal.anonymous:
         return condition
-    granted = select(repository_permissions.c.repository_id).where(repository_permissions.c.user_id == viewer)
-    via_project = select(repositories.c.id).join(
-        project_permissions, project_permissions.c.project_id == repositories.c.project_id).where(
-        project_permissions.c.user_id == viewer)
+    granted = select(held_grants("repository", viewer).c.owner_id)
+    via_project = select(repositories.c.id).where(
+        repositories.c.project_id.in_(select(held_grants("project", viewer).c.owner_id)))
     return or_(condition, repository_id_column.in_(granted), repository_id_column.in_(via_project))
 
 
@@ -231,11 +342,10 @@ def visible_project(principal: Principal) -> Any:
                                                            repositories.c.public)))
     if principal.anonymous:
         return public
-    granted = exists(select(1).where(project_permissions.c.project_id == projects.c.id,
-                                     project_permissions.c.user_id == principal.user_id))
-    via_repo = exists(select(1).select_from(repositories.join(
-        repository_permissions, repository_permissions.c.repository_id == repositories.c.id)).where(
-        repositories.c.project_id == projects.c.id, repository_permissions.c.user_id == principal.user_id))
+    granted = projects.c.id.in_(select(held_grants("project", principal.user_id).c.owner_id))
+    held = held_grants("repository", principal.user_id)
+    via_repo = exists(select(1).select_from(repositories.join(held, held.c.owner_id == repositories.c.id))
+                      .where(repositories.c.project_id == projects.c.id))
     return or_(public, granted, via_repo)
 
 
@@ -249,9 +359,8 @@ def project_at_least(principal: Principal, level: int) -> Any:
     if not principal.anonymous and not capped_out:
         if principal.owner_global_level >= perms.GLOBAL_ADMIN:
             return true()
-        conditions.append(exists(select(1).where(project_permissions.c.project_id == projects.c.id,
-                                                 project_permissions.c.user_id == principal.user_id,
-                                                 project_permissions.c.permission >= level)))
+        held = held_grants("project", principal.user_id)
+        conditions.append(projects.c.id.in_(select(held.c.owner_id).where(held.c.permission >= level)))
     return or_(*conditions) if conditions else false()
 
 

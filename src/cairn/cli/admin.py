@@ -138,27 +138,101 @@ def create_repository(project_key: str, name: str, default_branch: str | None, p
     _run(run)
 
 
+async def _grant_target(conn, project_key: str | None, repository: str | None) -> tuple[str, int] | None:
+    """(scope, id) of the project (--project) or repository (--repo KEY/slug) a grant is on; None: global."""
+    if repository:
+        key, _, slug = repository.partition("/")
+        _project_ref, repo_ref, _row = await auth_store.repository_access(conn, None, key, slug)
+        if repo_ref is None:
+            raise click.ClickException(f"Repository {repository} does not exist.")
+        return "repository", repo_ref.id
+    if project_key:
+        return "project", (await _project(conn, project_key)).id
+    return None
+
+
+_WHERE = (click.option("--project", "project_key", default=None, help="Grant on this project."),
+          click.option("--repo", "repository", default=None, help="Grant on this repository (KEY/slug)."))
+
+
+def _where(command):
+    for option in reversed(_WHERE):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.argument("username")
 @click.argument("permission")
-@click.option("--project", "project_key", default=None, help="Grant on this project.")
-@click.option("--repo", "repository", default=None, help="Grant on this repository (KEY/slug).")
+@_where
 def grant(username: str, permission: str, project_key: str | None, repository: str | None) -> None:
     """Grant PERMISSION to USERNAME: globally, on a project (--project) or a repository (--repo KEY/slug)."""
     async def run():
         async with _session() as (_settings, conn):
-            if repository:
-                key, _, slug = repository.partition("/")
-                found, repo_ref, _row = await auth_store.repository_access(conn, None, key, slug)
-                if repo_ref is None:
-                    raise click.ClickException(f"Repository {repository} does not exist.")
-                await projects.grant(conn, "repository", repo_ref.id, [username], permission)
-            elif project_key:
-                await projects.grant(conn, "project", (await _project(conn, project_key)).id, [username], permission)
+            target = await _grant_target(conn, project_key, repository)
+            if target:
+                await projects.grant(conn, *target, [username], permission)
             else:
                 await users.grant_global(conn, OPERATOR, username, permission)
         click.echo(f"granted {permission} to {username}")
     _run(run)
 
 
-COMMANDS = [user, token, project, repo, grant]
+@click.group()
+def group() -> None:
+    """Groups of users, granted permissions like users."""
+
+
+@group.command("create")
+@click.argument("name")
+def create_group(name: str) -> None:
+    """Create a group."""
+    async def run():
+        async with _session() as (_settings, conn):
+            await users.create_group(conn, name)
+        click.echo(f"created group {name}")
+    _run(run)
+
+
+@group.command("add")
+@click.argument("name")
+@click.argument("usernames", nargs=-1, required=True)
+def add_to_group(name: str, usernames: tuple[str, ...]) -> None:
+    """Add USERNAMES to the group NAME."""
+    async def run():
+        async with _session() as (_settings, conn):
+            await users.add_members(conn, OPERATOR, name, list(usernames), "group", "user")
+        click.echo(f"added {', '.join(usernames)} to {name}")
+    _run(run)
+
+
+@group.command("remove")
+@click.argument("name")
+@click.argument("username")
+def remove_from_group(name: str, username: str) -> None:
+    """Remove USERNAME from the group NAME."""
+    async def run():
+        async with _session() as (_settings, conn):
+            await users.remove_member(conn, OPERATOR, name, username, "group", "user")
+        click.echo(f"removed {username} from {name}")
+    _run(run)
+
+
+@group.command("grant")
+@click.argument("name")
+@click.argument("permission")
+@_where
+def grant_group(name: str, permission: str, project_key: str | None, repository: str | None) -> None:
+    """Grant PERMISSION to the group NAME: globally, on a project (--project) or a repository (--repo KEY/slug)."""
+    async def run():
+        async with _session() as (_settings, conn):
+            target = await _grant_target(conn, project_key, repository)
+            if target:
+                await projects.grant_groups(conn, OPERATOR, *target, [name], permission)
+            else:
+                await users.grant_global_to_group(conn, OPERATOR, name, permission)
+        click.echo(f"granted {permission} to group {name}")
+    _run(run)
+
+
+COMMANDS = [user, group, token, project, repo, grant]

@@ -6,8 +6,26 @@ import functools
 import itertools
 from typing import Any, Iterable
 
-from sqlalchemy import Table, TextClause, insert, text
+from sqlalchemy import Integer, Table, TextClause, func, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
+
+
+class greatest(GenericFunction):  # noqa: N801 - named as the SQL function
+    """GREATEST(a, b, ...): PostgreSQL's name; SQLite's multi-argument max() does the same."""
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(greatest, "sqlite")
+def _sqlite_greatest(element, compiler, **kw) -> str:
+    return f"max({compiler.process(element.clause_expr.element, **kw)})"
+
+
+def highest_level(*levels):
+    """SQL: the highest of permission levels that may each be NULL (no grant), 0 when none is granted."""
+    return greatest(*(func.coalesce(level, 0) for level in levels))
 
 
 @functools.lru_cache(maxsize=64)

@@ -6,17 +6,24 @@ from cairn.models.branch_models import branch_models
 from cairn.models.build_statuses import build_statuses
 from cairn.models.deployment_environments import deployment_environments
 from cairn.models.deployments import deployments
+from cairn.models.global_group_permissions import global_group_permissions
 from cairn.models.global_permissions import global_permissions
+from cairn.models.group_members import group_members
+from cairn.models.groups import groups
 from cairn.models.insight_annotations import insight_annotations
 from cairn.models.insight_reports import insight_reports
+from cairn.models.project_group_permissions import project_group_permissions
 from cairn.models.project_permissions import project_permissions
 from cairn.models.projects import projects
 from cairn.models.repositories import repositories
+from cairn.models.repository_group_permissions import repository_group_permissions
 from cairn.models.repository_permissions import repository_permissions
 from cairn.models.required_build_conditions import required_build_conditions
 from cairn.models.users import users
 from cairn.models.web_sessions import web_sessions
 
 __all__ = ["access_tokens", "branch_models", "build_statuses", "deployment_environments", "deployments",
-           "global_permissions", "insight_annotations", "insight_reports", "metadata", "project_permissions",
-           "projects", "repositories", "repository_permissions", "required_build_conditions", "users", "web_sessions"]
+           "global_group_permissions", "global_permissions", "group_members", "groups", "insight_annotations",
+           "insight_reports", "metadata", "project_group_permissions", "project_permissions", "projects",
+           "repositories", "repository_group_permissions", "repository_permissions", "required_build_conditions",
+           "users", "web_sessions"]

@@ -214,3 +214,31 @@ async def list_grants(conn: AsyncConnection, scope: str, owner_id: int, start: i
 async def revoke(conn: AsyncConnection, scope: str, owner_id: int, name: str | None) -> None:
     user = await users.require_user(conn, name)
     await store.revoke_grant(conn, scope, owner_id, user.id)
+
+
+async def grant_groups(conn: AsyncConnection, caller: Principal, scope: str, owner_id: int, names: list[str],
+                       permission: str | None, level_now=None) -> None:
+    """Grant `permission` to the named groups; refused when it lowers the caller's own level (read by
+    `level_now`; None for the operator, who holds no grant)."""
+    level = parse_grant(scope, permission)
+    if not names:
+        raise bad_request("At least one group name is required.", "name")
+    found = [await users.require_group(conn, name) for name in names]
+    before = await level_now() if level_now else 0
+    for group in found:
+        await store.set_group_grant(conn, scope, owner_id, group.id, level)
+    if level_now:
+        await users.keeps_own_level(conn, caller, before, level_now)
+
+
+async def revoke_group(conn: AsyncConnection, caller: Principal, scope: str, owner_id: int, name: str | None,
+                       level_now) -> None:
+    group = await users.require_group(conn, name)
+    before = await level_now()
+    await store.revoke_group_grant(conn, scope, owner_id, group.id)
+    await users.keeps_own_level(conn, caller, before, level_now)
+
+
+async def list_group_grants(conn: AsyncConnection, scope: str, owner_id: int, filter_text: str | None, start: int,
+                            limit: int, granted: bool = True):
+    return await store.list_group_grants(conn, scope, owner_id, filter_text, start, limit, granted)

@@ -11,9 +11,12 @@ from cairn.auth.principal import Principal
 from cairn.db.dialect import upsert
 from cairn.kit.entities import ProjectRef
 from cairn.models import (
+    groups,
+    project_group_permissions,
     project_permissions,
     projects,
     repositories,
+    repository_group_permissions,
     repository_permissions,
     users,
 )
@@ -107,10 +110,13 @@ async def delete_repository(conn: AsyncConnection, repository_id: int) -> None:
     await conn.execute(delete(repositories).where(repositories.c.id == repository_id))
 
 
-def _grants_table(scope: str):
+def _grants_table(scope: str, to_groups: bool = False):
+    """The grants table of `scope` ("project" or "repository") for users or groups, and its owner column."""
     if scope == "project":
-        return project_permissions, project_permissions.c.project_id
-    return repository_permissions, repository_permissions.c.repository_id
+        table = project_group_permissions if to_groups else project_permissions
+        return table, table.c.project_id
+    table = repository_group_permissions if to_groups else repository_permissions
+    return table, table.c.repository_id
 
 
 async def set_grant(conn: AsyncConnection, scope: str, owner_id: int, user_id: int, level: int) -> None:
@@ -130,6 +136,32 @@ async def list_grants(conn: AsyncConnection, scope: str, owner_id: int, start: i
     table, owner = _grants_table(scope)
     stmt = (select(users, table.c.permission).join(table, table.c.user_id == users.c.id)
             .where(owner == owner_id).order_by(users.c.name).offset(start).limit(limit))
+    return (await conn.execute(stmt)).all()
+
+
+async def set_group_grant(conn: AsyncConnection, scope: str, owner_id: int, group_id: int, level: int) -> None:
+    access.changed(conn)
+    table, owner = _grants_table(scope, to_groups=True)
+    await upsert(conn, table, {owner.name: owner_id, "group_id": group_id, "permission": level},
+                 [owner.name, "group_id"], ["permission"])
+
+
+async def revoke_group_grant(conn: AsyncConnection, scope: str, owner_id: int, group_id: int) -> None:
+    access.changed(conn)
+    table, owner = _grants_table(scope, to_groups=True)
+    await conn.execute(delete(table).where(owner == owner_id, table.c.group_id == group_id))
+
+
+async def list_group_grants(conn: AsyncConnection, scope: str, owner_id: int, filter_text: str | None,
+                            start: int, limit: int, granted: bool = True):
+    """Groups with (or, granted=False, without) a grant here, by name, with it."""
+    table, owner = _grants_table(scope, to_groups=True)
+    stmt = (select(groups.c.name, table.c.permission)
+            .select_from(groups.outerjoin(table, (table.c.group_id == groups.c.id) & (owner == owner_id)))
+            .where(table.c.permission.isnot(None) if granted else table.c.permission.is_(None))
+            .order_by(func.lower(groups.c.name)).offset(start).limit(limit))
+    if filter_text:
+        stmt = stmt.where(func.lower(groups.c.name).like(auth_store.contains_pattern(filter_text), escape="\\"))
     return (await conn.execute(stmt)).all()
 
 
