@@ -21,6 +21,8 @@ def test_every_module_answers_under_both_versions():
 def test_route_table_is_pinned():
     table = sorted(f"{methods} {path}" for methods, path, _ in route_table() if "/1.0/" not in path)
     assert table == [
+        "DELETE /rest/access-tokens/latest/projects/{projectKey}/repos/{repositorySlug}/{tokenId}",
+        "DELETE /rest/access-tokens/latest/projects/{projectKey}/{tokenId}",
         "DELETE /rest/access-tokens/latest/users/{userSlug}/{tokenId}",
         "DELETE /rest/api/latest/admin/groups",
         "DELETE /rest/api/latest/admin/permissions/groups",
@@ -38,6 +40,10 @@ def test_route_table_is_pinned():
         "DELETE /rest/insights/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/reports/{key}",
         "DELETE /rest/insights/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/reports/{key}/annotations",
         "DELETE /rest/required-builds/latest/projects/{projectKey}/repos/{repositorySlug}/condition/{id}",
+        "GET /rest/access-tokens/latest/projects/{projectKey}",
+        "GET /rest/access-tokens/latest/projects/{projectKey}/repos/{repositorySlug}",
+        "GET /rest/access-tokens/latest/projects/{projectKey}/repos/{repositorySlug}/{tokenId}",
+        "GET /rest/access-tokens/latest/projects/{projectKey}/{tokenId}",
         "GET /rest/access-tokens/latest/users/{userSlug}",
         "GET /rest/access-tokens/latest/users/{userSlug}/{tokenId}",
         "GET /rest/api/latest/admin/groups",
@@ -81,6 +87,9 @@ def test_route_table_is_pinned():
         "GET /rest/required-builds/latest/projects/{projectKey}/repos/{repositorySlug}/verdict",
         "GET /status",
         "GET,HEAD /rest/",
+        "POST /rest/access-tokens/latest/projects/{projectKey}/repos/{repositorySlug}/{tokenId}",
+        "POST /rest/access-tokens/latest/projects/{projectKey}/{tokenId}",
+        "POST /rest/access-tokens/latest/users/{userSlug}/{tokenId}",
         "POST /rest/api/latest/admin/groups",
         "POST /rest/api/latest/admin/groups/add-user",
         "POST /rest/api/latest/admin/groups/add-users",
@@ -97,6 +106,8 @@ def test_route_table_is_pinned():
         "POST /rest/build-status/latest/commits/{commitId}",
         "POST /rest/insights/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/reports/{key}/annotations",
         "POST /rest/required-builds/latest/projects/{projectKey}/repos/{repositorySlug}/condition",
+        "PUT /rest/access-tokens/latest/projects/{projectKey}",
+        "PUT /rest/access-tokens/latest/projects/{projectKey}/repos/{repositorySlug}",
         "PUT /rest/access-tokens/latest/users/{userSlug}",
         "PUT /rest/api/latest/admin/permissions/groups",
         "PUT /rest/api/latest/admin/permissions/users",

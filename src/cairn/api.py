@@ -17,6 +17,7 @@ from cairn.builds.routes import router as builds_router
 from cairn.deployments.routes import router as deployments_router
 from cairn.insights.routes import router as insights_router
 from cairn.projects.routes import router as projects_router
+from cairn.projects.routes import tokens_router as scoped_tokens_router
 from cairn.required_builds.routes import branch_utils_router
 from cairn.required_builds.routes import router as required_builds_router
 from cairn.system.routes import api_router as system_api_router
@@ -32,7 +33,7 @@ MODULES: dict[str, list[APIRouter]] = {
     "insights": [insights_router],
     "required-builds": [required_builds_router],
     "branch-utils": [branch_utils_router],
-    "access-tokens": [tokens_router],
+    "access-tokens": [tokens_router, scoped_tokens_router],
 }
 
 

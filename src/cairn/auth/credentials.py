@@ -96,6 +96,8 @@ class Authenticator:
         # A personal token may stand in for the password (username:token), as in Bitbucket.
         token = await store.token_with_user(conn, token_hash(password))
         if token is not None:
+            if token.service:  # a project or repository token works only as Bearer, as in Bitbucket
+                raise bad_credentials()
             return _check_token(token, username)
         row = await store.user_by_name(conn, username)
         if row is None or not row.active:

@@ -94,12 +94,12 @@ async def project_access(conn, principal: Principal, project_key: str) -> Projec
     return ProjectAccess(project, have, principal)
 
 
-def _project(permission: str, level: int):
+def _project(permission: str, level: int, no_token: bool = False):
     @_declares(permission)
     async def dependency(request: Request, principal: Caller, conn: Conn,
                          projectKey: Annotated[str, Path()]) -> ProjectAccess:  # noqa: N803
         access = await project_access(conn, principal, projectKey)
-        if access.level < level:
+        if access.level < level or (no_token and principal.via_token):
             raise unauthorized(principal.anonymous)
         await refuse_nul(request)
         return access
@@ -133,7 +133,8 @@ async def repository_access(conn, principal: Principal, project_key: str, slug: 
     return RepositoryAccess(repository, have, principal)
 
 
-def _repository(permission: str, level: int, missing_ok: bool = False, signed_in: bool = False):
+def _repository(permission: str, level: int, missing_ok: bool = False, signed_in: bool = False,
+                no_token: bool = False):
     @_declares(permission)
     async def dependency(request: Request, principal: Caller, conn: Conn,
                          projectKey: Annotated[str, Path()],  # noqa: N803
@@ -142,7 +143,7 @@ def _repository(permission: str, level: int, missing_ok: bool = False, signed_in
         if access is None:
             return None
         request.app.state.access.put(principal, projectKey, repositorySlug, access.repository, access.level)
-        if access.level < level or (signed_in and principal.anonymous):
+        if access.level < level or (signed_in and principal.anonymous) or (no_token and principal.via_token):
             raise unauthorized(principal.anonymous)
         await refuse_nul(request)
         return access
@@ -175,6 +176,10 @@ RepoRead = Annotated[RepositoryAccess, Depends(_repository("REPO_READ", perms.RE
 RepoReadSignedIn = Annotated[RepositoryAccess, Depends(_repository("REPO_READ_SIGNED_IN", perms.READ,
                                                                    signed_in=True))]
 RepoAdmin = Annotated[RepositoryAccess, Depends(_repository("REPO_ADMIN", perms.ADMIN))]
+# Managing access tokens: an administrator in person; a token may not mint tokens (it could outgrow its cap).
+ProjectTokenAdmin = Annotated[ProjectAccess, Depends(_project("PROJECT_ADMIN_IN_PERSON", perms.ADMIN, no_token=True))]
+RepoTokenAdmin = Annotated[RepositoryAccess, Depends(_repository("REPO_ADMIN_IN_PERSON", perms.ADMIN,
+                                                                 no_token=True))]
 # For deletes that answer 204 when the repository is absent (or invisible to the caller).
 RepoAdminIfExists = Annotated[RepositoryAccess | None, Depends(_repository("REPO_ADMIN", perms.ADMIN, True))]
 

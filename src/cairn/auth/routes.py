@@ -99,6 +99,14 @@ async def get_token(request: Request, conn: Conn, caller: UserSelfOrAdmin, userS
     return schemas.token_json(row, schemas.user_json(owner, base_url(request)))
 
 
+@tokens_router.post("/users/{userSlug}/{tokenId}",
+                    responses={200: documented(schemas.AccessToken, "The updated token (without its secret)")})
+async def update_token(request: Request, conn: Conn, caller: UserSelfOrAdmin, userSlug: str,  # noqa: N803
+                       tokenId: str, body: schemas.AccessTokenUpdate):  # noqa: N803
+    owner, row = await service.update_token(conn, userSlug, tokenId, body.name, body.permissions, body.expiry_days)
+    return schemas.token_json(row, schemas.user_json(owner, base_url(request)))
+
+
 @tokens_router.delete("/users/{userSlug}/{tokenId}", status_code=204, response_class=Response)
 async def delete_token(conn: Conn, caller: UserSelfOrAdmin, userSlug: str, tokenId: str):  # noqa: N803
     await service.delete_token(conn, userSlug, tokenId)

@@ -21,6 +21,14 @@ class AccessTokenRequest(Schema):
     expiry_days: int | None = Field(default=None, ge=1, le=3650)
 
 
+class AccessTokenUpdate(Schema):
+    """RestAccessTokenRequest as an update (POST): what is given changes, the rest stays."""
+
+    name: Text(255, required=True) | None = None
+    permissions: list[str] | None = Field(default=None, min_length=1)
+    expiry_days: int | None = Field(default=None, ge=1, le=3650)
+
+
 class PickerContext(Schema):
     """UserPickerContext / GroupPickerContext: `itemName` is added to (or removed from) `context`."""
 
@@ -62,7 +70,7 @@ class User(Schema):
     display_name: str = Field(examples=["Jane Citizen"])
     id: int
     slug: str = Field(examples=["jcitizen"])
-    type: Literal["NORMAL", "SERVICE"] = Field(description="Always NORMAL in cairn")
+    type: Literal["NORMAL", "SERVICE"] = Field(description="SERVICE for a project or repository token's user")
     links: SelfLinks
 
 
@@ -125,7 +133,8 @@ class RawAccessToken(AccessToken):
 def user_json(row, base_url: str) -> dict:
     """RestApplicationUser."""
     return {"name": row.name, "emailAddress": row.email, "active": bool(row.active),
-            "displayName": row.display_name, "id": row.id, "slug": row.slug, "type": "NORMAL",
+            "displayName": row.display_name, "id": row.id, "slug": row.slug,
+            "type": "SERVICE" if row.service else "NORMAL",
             "links": {"self": [{"href": f"{base_url}/users/{row.slug}"}]}}
 
 

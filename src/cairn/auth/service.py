@@ -90,7 +90,7 @@ async def require_user(conn: AsyncConnection, name: str | None, by_slug: bool = 
     if not name:
         raise bad_request("The user name is required.", context)
     row = await (store.user_by_slug(conn, name) if by_slug else store.user_by_name(conn, name))
-    if row is None:
+    if row is None or row.service:  # a token's service user is managed through its token only
         raise not_found(f"User {name} does not exist.", NO_SUCH_USER)
     return row
 
@@ -274,16 +274,18 @@ async def revoke_global_from_group(conn: AsyncConnection, caller: Principal, nam
     await _guarded(conn, caller, lambda: store.set_global_group_permission(conn, group.id, None))
 
 
-def _token_caps(names: list[str]) -> tuple[int, int]:
+def token_caps(names: list[str], scope: str = "user") -> tuple[int, int]:
+    """(project, repository) levels a token's permission names give; a repository token has no project level."""
     project = repository = perms.NONE
     for name in names:
-        if name in perms.PROJECT:
+        if name in perms.PROJECT and scope != "repository":
             project = max(project, perms.PROJECT[name])
         elif name in perms.REPOSITORY:
             repository = max(repository, perms.REPOSITORY[name])
         else:
-            raise bad_request(f"'{name}' is not a token permission; use PROJECT_READ, PROJECT_WRITE, "
-                              "PROJECT_ADMIN, REPO_READ, REPO_WRITE or REPO_ADMIN.", "permissions")
+            allowed = "REPO_READ, REPO_WRITE or REPO_ADMIN" if scope == "repository" else (
+                "PROJECT_READ, PROJECT_WRITE, PROJECT_ADMIN, REPO_READ, REPO_WRITE or REPO_ADMIN")
+            raise bad_request(f"'{name}' is not a permission for this token; use {allowed}.", "permissions")
     # A repository permission below the project one is implied by it (Bitbucket shows both).
     return project, max(repository, project)
 
@@ -293,36 +295,74 @@ def new_token_secret() -> str:
     return "BBDC-" + secrets.token_urlsafe(32)
 
 
+def new_token_id() -> str:
+    return str(secrets.randbelow(9 * 10**11) + 10**11)  # 12 digits, like Bitbucket's ids
+
+
+def _expires(created: int, expiry_days: int | None) -> int | None:
+    return None if expiry_days is None else created + expiry_days * 86_400_000
+
+
+async def insert_token(conn: AsyncConnection, token_id: str, user_id: int, name: str, caps: tuple[int, int],
+                       expiry_days: int | None, **scope) -> str:
+    """Store a new token (scope: project_id or repository_id for a project or repository token); its secret."""
+    secret = new_token_secret()
+    created = now_ms()
+    await store.insert_token(conn, id=token_id, user_id=user_id, name=name, secret_hash=token_hash(secret),
+                             project_permission=caps[0], repository_permission=caps[1], expiry_days=expiry_days,
+                             created_date=created, expires_date=_expires(created, expiry_days), **scope)
+    return secret
+
+
+def token_changes(row, name: str | None, caps: tuple[int, int] | None, expiry_days: int | None) -> dict:
+    """The columns an update (POST) of a token changes; the expiry counts from the token's creation (a guess:
+    the document does not say)."""
+    changes = {}
+    if name is not None:
+        changes["name"] = name
+    if caps is not None:
+        changes.update(project_permission=caps[0], repository_permission=caps[1])
+    if expiry_days is not None:
+        changes.update(expiry_days=expiry_days, expires_date=_expires(row.created_date, expiry_days))
+    return changes
+
+
 async def create_token(conn: AsyncConnection, owner_slug: str, name: str, permission_names: list[str],
                        expiry_days: int | None):
     owner = await require_user(conn, owner_slug, by_slug=True)
-    project, repository = _token_caps(permission_names)
-    secret = new_token_secret()
-    created = now_ms()
-    token_id = str(secrets.randbelow(9 * 10**11) + 10**11)  # 12 digits, like Bitbucket's ids
-    await store.insert_token(conn, id=token_id, user_id=owner.id, name=name, secret_hash=token_hash(secret),
-                             project_permission=project, repository_permission=repository,
-                             expiry_days=expiry_days, created_date=created,
-                             expires_date=None if expiry_days is None else created + expiry_days * 86_400_000)
-    return owner, await store.get_token(conn, owner.id, token_id), secret
+    token_id = new_token_id()
+    secret = await insert_token(conn, token_id, owner.id, name, token_caps(permission_names), expiry_days)
+    return owner, await store.get_token(conn, {"user_id": owner.id}, token_id), secret
 
 
 async def list_tokens(conn: AsyncConnection, owner_slug: str, start: int, limit: int):
     owner = await require_user(conn, owner_slug, by_slug=True)
-    return owner, await store.list_tokens(conn, owner.id, start, limit)
+    return owner, await store.list_tokens(conn, {"user_id": owner.id}, start, limit)
+
+
+async def find_token(conn: AsyncConnection, owner: dict, token_id: str, whose: str):
+    row = await store.get_token(conn, owner, token_id)
+    if row is None:
+        raise not_found(f"No access token with ID {token_id} exists for this {whose}.", NO_SUCH_ENTITY)
+    return row
 
 
 async def get_token(conn: AsyncConnection, owner_slug: str, token_id: str):
     owner = await require_user(conn, owner_slug, by_slug=True)
-    row = await store.get_token(conn, owner.id, token_id)
-    if row is None:
-        raise not_found(f"No access token with ID {token_id} exists for this user.", NO_SUCH_ENTITY)
-    return owner, row
+    return owner, await find_token(conn, {"user_id": owner.id}, token_id, "user")
+
+
+async def update_token(conn: AsyncConnection, owner_slug: str, token_id: str, name: str | None,
+                       permission_names: list[str] | None, expiry_days: int | None):
+    owner, row = await get_token(conn, owner_slug, token_id)
+    caps = token_caps(permission_names) if permission_names is not None else None
+    await store.update_token(conn, row.id, **token_changes(row, name, caps, expiry_days))
+    return owner, await store.get_token(conn, {"user_id": owner.id}, row.id)
 
 
 async def delete_token(conn: AsyncConnection, owner_slug: str, token_id: str) -> None:
-    owner, row = await get_token(conn, owner_slug, token_id)
-    await store.delete_token(conn, owner.id, row.id)
+    _owner, row = await get_token(conn, owner_slug, token_id)
+    await store.delete_token(conn, row.id)
 
 
 # --- browser sessions (the web UI) ---------------------------------------------------------------

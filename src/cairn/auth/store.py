@@ -17,6 +17,7 @@ from sqlalchemy import (
     select,
     true,
     union_all,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,7 +48,8 @@ _GROUPS_GLOBAL = (select(func.max(global_group_permissions.c.permission))
                   .join(group_members, group_members.c.group_id == global_group_permissions.c.group_id)
                   .where(group_members.c.user_id == users.c.id).scalar_subquery())
 _USER_BASE = [users.c.id, users.c.name, users.c.slug, users.c.display_name, users.c.email, users.c.active,
-              users.c.password_hash]
+              users.c.password_hash, users.c.service]
+PEOPLE = ~users.c.service  # users who are people, not a token's service user: the ones any listing shows
 # global_grant: the user's own global permission or their groups', whichever is higher (0: none above licensed).
 _USER_COLUMNS = [*_USER_BASE, highest_level(_GLOBAL, _GROUPS_GLOBAL).label("global_grant")]
 
@@ -100,10 +102,14 @@ async def insert_user(conn: AsyncConnection, **values) -> int:
 
 
 async def list_users(conn: AsyncConnection, filter_text: str | None, start: int, limit: int):
-    stmt = (select(*_USER_COLUMNS).where(_name_filter([users.c.name, users.c.display_name, users.c.email],
-                                                      filter_text))
+    stmt = (select(*_USER_COLUMNS).where(PEOPLE, _name_filter([users.c.name, users.c.display_name, users.c.email],
+                                                              filter_text))
             .order_by(users.c.name).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
+
+
+async def rename_service_user(conn: AsyncConnection, user_id: int, display_name: str) -> None:
+    await conn.execute(update(users).where(users.c.id == user_id, users.c.service).values(display_name=display_name))
 
 
 async def delete_user(conn: AsyncConnection, user_id: int) -> None:
@@ -171,7 +177,7 @@ async def list_members(conn: AsyncConnection, group_id: int, filter_text: str | 
     """Users by name who are (or, member=False, are not) members of the group."""
     in_group = _member(group_id, users.c.id)
     stmt = (select(*_USER_COLUMNS)
-            .where(in_group if member else ~in_group,
+            .where(PEOPLE, in_group if member else ~in_group,
                    _name_filter([users.c.name, users.c.display_name, users.c.email], filter_text))
             .order_by(users.c.name).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
@@ -213,20 +219,53 @@ async def insert_token(conn: AsyncConnection, **values) -> None:
     await conn.execute(access_tokens.insert().values(**values))
 
 
-async def list_tokens(conn: AsyncConnection, user_id: int, start: int, limit: int):
-    stmt = (select(access_tokens).where(access_tokens.c.user_id == user_id)
+def _owned_by(owner: dict):
+    """SQL: the tokens of an owner: {"user_id": id} (personal), {"project_id": id} or {"repository_id": id}."""
+    (column, value), = owner.items()
+    condition = access_tokens.c[column] == value
+    if column == "user_id":
+        condition &= access_tokens.c.project_id.is_(None) & access_tokens.c.repository_id.is_(None)
+    return condition
+
+
+async def list_tokens(conn: AsyncConnection, owner: dict, start: int, limit: int):
+    stmt = (select(access_tokens).where(_owned_by(owner))
             .order_by(access_tokens.c.created_date.desc(), access_tokens.c.id).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
 
 
-async def get_token(conn: AsyncConnection, user_id: int, token_id: str):
-    stmt = select(access_tokens).where(access_tokens.c.user_id == user_id, access_tokens.c.id == token_id)
+async def get_token(conn: AsyncConnection, owner: dict, token_id: str):
+    stmt = select(access_tokens).where(_owned_by(owner), access_tokens.c.id == token_id)
     return (await conn.execute(stmt)).first()
 
 
-async def delete_token(conn: AsyncConnection, user_id: int, token_id: str) -> None:
-    await conn.execute(delete(access_tokens).where(access_tokens.c.user_id == user_id,
-                                                   access_tokens.c.id == token_id))
+async def users_by_id(conn: AsyncConnection, ids: list[int]) -> dict:
+    return {row.id: row for row in await conn.execute(select(*_USER_COLUMNS).where(users.c.id.in_(ids)))}
+
+
+async def update_token(conn: AsyncConnection, token_id: str, **values) -> None:
+    access.changed(conn)
+    await conn.execute(update(access_tokens).where(access_tokens.c.id == token_id).values(**values))
+
+
+async def delete_token(conn: AsyncConnection, token_id: str, service_user_id: int | None = None) -> None:
+    """Delete a token; a project or repository token goes with its service user (and so its grant)."""
+    access.changed(conn)
+    await conn.execute(delete(access_tokens).where(access_tokens.c.id == token_id))
+    if service_user_id is not None:
+        await conn.execute(delete(users).where(users.c.id == service_user_id, users.c.service))
+
+
+async def delete_service_users_of(conn: AsyncConnection, project_id: int | None = None,
+                                  repository_id: int | None = None) -> None:
+    """The service users of the tokens of a project (and its repositories) or a repository about to go."""
+    scoped = select(access_tokens.c.user_id)
+    if project_id is not None:
+        scoped = scoped.where(or_(access_tokens.c.project_id == project_id, access_tokens.c.repository_id.in_(
+            select(repositories.c.id).where(repositories.c.project_id == project_id))))
+    else:
+        scoped = scoped.where(access_tokens.c.repository_id == repository_id)
+    await conn.execute(delete(users).where(users.c.service, users.c.id.in_(scoped)))
 
 
 def _grant(scope: str, owner, user_id):

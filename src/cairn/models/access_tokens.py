@@ -2,7 +2,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, SmallInteger, String, Tab
 
 from cairn.models.base import Id, metadata
 
-# Personal access tokens; the secret is kept only as its SHA-256 (it is 256 random bits, so a
+# Access tokens (personal ones, and project and repository ones owned by their service user); the secret is kept only as its SHA-256 (it is 256 random bits, so a
 # slow hash adds nothing and a fast one keeps lookups to one index probe).
 access_tokens = Table(
     "access_tokens", metadata,
@@ -15,4 +15,7 @@ access_tokens = Table(
     Column("expiry_days", SmallInteger, nullable=True),
     Column("expires_date", BigInteger, nullable=True),
     Column("created_date", BigInteger, nullable=False),
+    # Set for a project or a repository token: where it was made (and what it is listed under).
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("repository_id", Id, ForeignKey("repositories.id", ondelete="CASCADE"), nullable=True, index=True),
 )

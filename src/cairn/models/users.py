@@ -1,4 +1,4 @@
-from sqlalchemy import BigInteger, Boolean, Column, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, String, Table, false
 
 from cairn.models.base import Id, metadata
 
@@ -12,4 +12,7 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_date", BigInteger, nullable=False),
+    # A project or repository access token's own user (Bitbucket's "service user"): no password, no sign-in,
+    # listed nowhere; it exists so the token acts through ordinary grants and shows as itself (X-AUSERNAME).
+    Column("service", Boolean, nullable=False, default=False, server_default=false()),
 )

@@ -12,10 +12,12 @@ from cairn.auth.deps import (
     Anyone,
     ProjectAdmin,
     ProjectCreator,
+    ProjectTokenAdmin,
     ProjectView,
     RepoAdmin,
     RepoAdminIfExists,
     RepoRead,
+    RepoTokenAdmin,
 )
 from cairn.auth.schemas import DetailedGroup, PermittedGroup, PermittedUser
 from cairn.db.uow import Conn
@@ -35,6 +37,7 @@ from cairn.projects.schemas import (
 )
 
 router = APIRouter(tags=["Projects and repositories"])
+tokens_router = APIRouter(tags=["Access tokens"])
 
 NameQuery = Annotated[list[str], Query(alias="name")]
 
@@ -273,3 +276,80 @@ def _permitted(rows, prefix: str, base_url: str) -> list[dict]:
 
 def _permitted_groups(rows, prefix: str) -> list[dict]:
     return [user_schemas.permitted_group_json(r.name, f"{prefix}_{_LEVEL_NAMES[r.permission]}") for r in rows]
+
+
+# --- project and repository access tokens (/rest/access-tokens/...) ---------------------------------------
+
+_RAW = {200: documented(user_schemas.RawAccessToken, "The new token, with its secret")}
+_ONE = {200: documented(user_schemas.AccessToken, "The token (without its secret)")}
+_PAGE = {200: documented(Page[user_schemas.AccessToken], "A page of tokens")}
+
+
+def _token(request: Request, found, secret: str | None = None) -> dict:
+    row, service_user = found
+    return user_schemas.token_json(row, user_schemas.user_json(service_user, base_url(request)), secret)
+
+
+@tokens_router.put("/projects/{projectKey}", responses=_RAW)
+async def create_project_token(request: Request, conn: Conn, access: ProjectTokenAdmin,
+                               body: user_schemas.AccessTokenRequest):
+    """A token for the project: Bearer only, acting within the project with the permissions chosen."""
+    found, secret = await service.create_scoped_token(conn, access.project, body.name, body.permissions,
+                                                      body.expiry_days)
+    return _token(request, found, secret)
+
+
+@tokens_router.get("/projects/{projectKey}", responses=_PAGE)
+async def list_project_tokens(request: Request, conn: Conn, access: ProjectTokenAdmin, paging: Paging):
+    found = await service.list_scoped_tokens(conn, access.project, paging.start, paging.limit + 1)
+    return page([_token(request, f) for f in found], paging)
+
+
+@tokens_router.get("/projects/{projectKey}/{tokenId}", responses=_ONE)
+async def get_project_token(request: Request, conn: Conn, access: ProjectTokenAdmin, tokenId: str):  # noqa: N803
+    return _token(request, await service.scoped_token(conn, access.project, tokenId))
+
+
+@tokens_router.post("/projects/{projectKey}/{tokenId}", responses=_ONE)
+async def update_project_token(request: Request, conn: Conn, access: ProjectTokenAdmin, tokenId: str,  # noqa: N803
+                               body: user_schemas.AccessTokenUpdate):
+    return _token(request, await service.update_scoped_token(conn, access.project, tokenId, body.name,
+                                                             body.permissions, body.expiry_days))
+
+
+@tokens_router.delete("/projects/{projectKey}/{tokenId}", status_code=204, response_class=Response)
+async def delete_project_token(conn: Conn, access: ProjectTokenAdmin, tokenId: str):  # noqa: N803
+    await service.delete_scoped_token(conn, access.project, tokenId)
+
+
+@tokens_router.put("/projects/{projectKey}/repos/{repositorySlug}", responses=_RAW)
+async def create_repository_token(request: Request, conn: Conn, access: RepoTokenAdmin,
+                                  body: user_schemas.AccessTokenRequest):
+    """A token for the repository: Bearer only, acting within the repository with the permissions chosen."""
+    found, secret = await service.create_scoped_token(conn, access.repository, body.name, body.permissions,
+                                                      body.expiry_days)
+    return _token(request, found, secret)
+
+
+@tokens_router.get("/projects/{projectKey}/repos/{repositorySlug}", responses=_PAGE)
+async def list_repository_tokens(request: Request, conn: Conn, access: RepoTokenAdmin, paging: Paging):
+    found = await service.list_scoped_tokens(conn, access.repository, paging.start, paging.limit + 1)
+    return page([_token(request, f) for f in found], paging)
+
+
+@tokens_router.get("/projects/{projectKey}/repos/{repositorySlug}/{tokenId}", responses=_ONE)
+async def get_repository_token(request: Request, conn: Conn, access: RepoTokenAdmin, tokenId: str):  # noqa: N803
+    return _token(request, await service.scoped_token(conn, access.repository, tokenId))
+
+
+@tokens_router.post("/projects/{projectKey}/repos/{repositorySlug}/{tokenId}", responses=_ONE)
+async def update_repository_token(request: Request, conn: Conn, access: RepoTokenAdmin, tokenId: str,  # noqa: N803
+                                  body: user_schemas.AccessTokenUpdate):
+    return _token(request, await service.update_scoped_token(conn, access.repository, tokenId, body.name,
+                                                             body.permissions, body.expiry_days))
+
+
+@tokens_router.delete("/projects/{projectKey}/repos/{repositorySlug}/{tokenId}", status_code=204,
+                      response_class=Response)
+async def delete_repository_token(conn: Conn, access: RepoTokenAdmin, tokenId: str):  # noqa: N803
+    await service.delete_scoped_token(conn, access.repository, tokenId)

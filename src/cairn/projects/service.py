@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import permissions as perms
 from cairn.auth import service as users
+from cairn.auth import store as auth_store
 from cairn.auth.principal import Principal
 from cairn.errors import DUPLICATE_PROJECT, DUPLICATE_REPOSITORY, bad_request, conflict
 from cairn.kit.clock import now_ms
@@ -101,6 +102,7 @@ async def list_projects(conn: AsyncConnection, caller: Principal, name: str | No
 async def delete_project(conn: AsyncConnection, project: ProjectRef) -> None:
     if await store.count_repositories(conn, project.id):
         raise conflict(f'The project "{project.key}" cannot be deleted because it has repositories.')
+    await auth_store.delete_service_users_of(conn, project_id=project.id)
     await store.delete_project(conn, project.id)
 
 
@@ -186,7 +188,8 @@ async def search_repositories(conn: AsyncConnection, caller: Principal, text: st
 
 
 async def delete_repository(conn: AsyncConnection, repository: RepositoryRef) -> None:
-    """Delete the repository and everything stored for it (every child table cascades)."""
+    """Delete the repository and everything stored for it (every child table cascades), and its tokens' users."""
+    await auth_store.delete_service_users_of(conn, repository_id=repository.id)
     await store.delete_repository(conn, repository.id)
 
 
@@ -242,3 +245,63 @@ async def revoke_group(conn: AsyncConnection, caller: Principal, scope: str, own
 async def list_group_grants(conn: AsyncConnection, scope: str, owner_id: int, filter_text: str | None, start: int,
                             limit: int, granted: bool = True):
     return await store.list_group_grants(conn, scope, owner_id, filter_text, start, limit, granted)
+
+
+# --- project and repository access tokens: each acts as its own service user through one grant --------------
+
+def _scope(target: ProjectRef | RepositoryRef) -> tuple[str, dict]:
+    if isinstance(target, RepositoryRef):
+        return "repository", {"repository_id": target.id}
+    return "project", {"project_id": target.id}
+
+
+async def _grant_service_user(conn: AsyncConnection, target, user_id: int, caps: tuple[int, int]) -> None:
+    # One grant at the higher level; the token's caps bring the project level down to what was chosen.
+    scope, _ = _scope(target)
+    await store.set_grant(conn, scope, target.id, user_id, max(caps))
+
+
+async def create_scoped_token(conn: AsyncConnection, target: ProjectRef | RepositoryRef, name: str,
+                              permission_names: list[str], expiry_days: int | None):
+    """A project or repository token; its service user is named after it (a guess: "token-<id>")."""
+    scope, owner = _scope(target)
+    caps = users.token_caps(permission_names, scope)
+    token_id = users.new_token_id()
+    user_id = await auth_store.insert_user(conn, name=f"token-{token_id}", slug=f"token-{token_id}",
+                                           display_name=name, email="", password_hash="", active=True,
+                                           service=True, created_date=now_ms())
+    await _grant_service_user(conn, target, user_id, caps)
+    secret = await users.insert_token(conn, token_id, user_id, name, caps, expiry_days, **owner)
+    return await scoped_token(conn, target, token_id), secret
+
+
+async def scoped_token(conn: AsyncConnection, target: ProjectRef | RepositoryRef, token_id: str):
+    """(token, its service user) of the project or repository."""
+    scope, owner = _scope(target)
+    row = await users.find_token(conn, owner, token_id, scope)
+    return row, (await auth_store.users_by_id(conn, [row.user_id]))[row.user_id]
+
+
+async def list_scoped_tokens(conn: AsyncConnection, target: ProjectRef | RepositoryRef, start: int, limit: int):
+    _, owner = _scope(target)
+    rows = await auth_store.list_tokens(conn, owner, start, limit)
+    service_users = await auth_store.users_by_id(conn, [r.user_id for r in rows])
+    return [(r, service_users[r.user_id]) for r in rows]
+
+
+async def update_scoped_token(conn: AsyncConnection, target: ProjectRef | RepositoryRef, token_id: str,
+                              name: str | None, permission_names: list[str] | None, expiry_days: int | None):
+    scope, _ = _scope(target)
+    row, _user = await scoped_token(conn, target, token_id)
+    caps = users.token_caps(permission_names, scope) if permission_names is not None else None
+    await auth_store.update_token(conn, row.id, **users.token_changes(row, name, caps, expiry_days))
+    if caps is not None:
+        await _grant_service_user(conn, target, row.user_id, caps)
+    if name is not None:
+        await auth_store.rename_service_user(conn, row.user_id, name)
+    return await scoped_token(conn, target, token_id)
+
+
+async def delete_scoped_token(conn: AsyncConnection, target: ProjectRef | RepositoryRef, token_id: str) -> None:
+    row, _user = await scoped_token(conn, target, token_id)
+    await auth_store.delete_token(conn, row.id, service_user_id=row.user_id)

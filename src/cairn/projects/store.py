@@ -135,7 +135,7 @@ async def revoke_grant(conn: AsyncConnection, scope: str, owner_id: int, user_id
 async def list_grants(conn: AsyncConnection, scope: str, owner_id: int, start: int, limit: int):
     table, owner = _grants_table(scope)
     stmt = (select(users, table.c.permission).join(table, table.c.user_id == users.c.id)
-            .where(owner == owner_id).order_by(users.c.name).offset(start).limit(limit))
+            .where(owner == owner_id, auth_store.PEOPLE).order_by(users.c.name).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
 
 
