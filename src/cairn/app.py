@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from contextlib import asynccontextmanager
+import logging
+from contextlib import asynccontextmanager, suppress
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
@@ -148,6 +150,27 @@ def install_sign_in_before_body(app: FastAPI) -> None:
         return validation_error_response(exc)
 
 
+TOKEN_USES_SECONDS = 30.0  # how often a process writes its tokens' "last authenticated" times, in one batch
+_log = logging.getLogger("cairn")
+
+
+async def record_token_uses(app: FastAPI) -> None:
+    """Write the tokens this process authenticated since the last call (one statement, one transaction)."""
+    uses = app.state.authenticator.take_token_uses()
+    if uses:
+        async with unit_of_work(app.state.engine) as conn:
+            await users.record_token_uses(conn, uses)
+
+
+async def _recording_token_uses(app: FastAPI) -> None:
+    while True:
+        await asyncio.sleep(TOKEN_USES_SECONDS)
+        try:
+            await record_token_uses(app)
+        except Exception:  # a failed write loses a timestamp, never the loop
+            _log.exception("could not record when access tokens were last used")
+
+
 _GC_THRESHOLD = 10_000  # container allocations between young-generation collections (Python's default: 700)
 
 
@@ -166,9 +189,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A request's objects (1000 annotations are ~3000 containers) die with it and rarely form cycles;
         # sweeping them every 700 allocations cost 0.5 ms of validating 1000 annotations (bench/).
         gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
+        recorder = asyncio.create_task(_recording_token_uses(app))
         try:
             yield
         finally:
+            recorder.cancel()
+            with suppress(asyncio.CancelledError):
+                await recorder
+            with suppress(Exception):  # shutting down with the database gone: the timestamps are not worth a hang
+                await record_token_uses(app)
             await app.state.engine.dispose()
 
     base_url = settings.public_base_url

@@ -157,3 +157,19 @@ def test_a_personal_token_can_be_updated(world):
     assert r.status_code == 200, r.text
     assert (r.json()["name"], r.json()["permissions"], r.json()["expiryDays"]) == ("renamed", ["REPO_READ"], 7)
     assert r.json()["user"]["type"] == "NORMAL"
+
+
+def test_last_authentication_is_recorded_in_batches_not_per_request(world, api):
+    from cairn.app import record_token_uses
+    project = _create(api, f"{T}/PRJ", ["PROJECT_READ"])
+    personal = api.token(("admin", "admin-password"), ["REPO_READ"])
+    assert "lastAuthenticated" not in api.get(f"{T}/PRJ/{project['id']}").json()
+    for token in (project, personal):
+        for _ in range(3):
+            assert api.request("GET", f"{P}/PRJ/repos/repo", **bearer(token["token"])).status_code == 200
+    assert "lastAuthenticated" not in api.get(f"{T}/PRJ/{project['id']}").json()  # nothing written yet
+    api.client.portal.call(record_token_uses, api.client.app)
+    used = api.get(f"{T}/PRJ/{project['id']}").json()["lastAuthenticated"]
+    assert used >= project["createdDate"]
+    mine = api.get(f"/rest/access-tokens/latest/users/admin/{personal['id']}").json()
+    assert mine["lastAuthenticated"] >= personal["createdDate"]

@@ -55,6 +55,12 @@ class Authenticator:
         self.hasher = hasher
         self.ttl = ttl_seconds
         self._cache: dict[str, _Entry] = {}
+        self._token_uses: dict[str, int] = {}  # token id -> when it last passed a full check (ms)
+
+    def take_token_uses(self) -> dict[str, int]:
+        """The tokens checked since the last call, with when; for one batched write (record_token_uses)."""
+        uses, self._token_uses = self._token_uses, {}
+        return uses
 
     async def authenticate(self, conn: AsyncConnection, authorization: str | None) -> Principal:
         if not authorization:
@@ -77,6 +83,8 @@ class Authenticator:
         if len(self._cache) >= _MAX_ENTRIES:
             self._cache.clear()
         self._cache[cache_key] = _Entry(principal, fingerprint, now, access.generation())
+        if fingerprint[0] == "token":  # once per TTL per process: "last authenticated" without a write per request
+            self._token_uses[fingerprint[1]] = now_ms()
         return principal
 
     def cached(self, authorization: str | None) -> Principal | None:

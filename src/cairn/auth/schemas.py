@@ -118,6 +118,8 @@ class AccessToken(Schema):
     user: User = Field(description="The token's owner")
     expiry_days: int | SkipJsonSchema[None] = omitted("Omitted when the token never expires")
     expiry_date: datetime | SkipJsonSchema[None] = omitted("Omitted when the token never expires")
+    last_authenticated: datetime | SkipJsonSchema[None] = omitted(
+        "When the token last authenticated (recorded every half minute); omitted when never")
 
 
 class RawAccessToken(AccessToken):
@@ -164,6 +166,8 @@ def token_json(row, user: dict, secret: str | None = None) -> dict:
     if row.expiry_days is not None:
         body["expiryDays"] = row.expiry_days
         body["expiryDate"] = _iso(row.expires_date)
+    if row.last_authenticated is not None:  # Bitbucket's member; written at most every TOKEN_USES_SECONDS
+        body["lastAuthenticated"] = _iso(row.last_authenticated)
     if secret is not None:
         body["token"] = secret
     return body

@@ -360,6 +360,10 @@ async def update_token(conn: AsyncConnection, owner_slug: str, token_id: str, na
     return owner, await store.get_token(conn, {"user_id": owner.id}, row.id)
 
 
+async def record_token_uses(conn: AsyncConnection, uses: dict[str, int]) -> None:
+    await store.record_token_uses(conn, uses)
+
+
 async def delete_token(conn: AsyncConnection, owner_slug: str, token_id: str) -> None:
     _owner, row = await get_token(conn, owner_slug, token_id)
     await store.delete_token(conn, row.id)

@@ -219,6 +219,14 @@ async def insert_token(conn: AsyncConnection, **values) -> None:
     await conn.execute(access_tokens.insert().values(**values))
 
 
+async def record_token_uses(conn: AsyncConnection, uses: dict[str, int]) -> None:
+    """Each token's last authentication, never moved back (another process may have written a later one)."""
+    at = access_tokens.c.last_authenticated
+    stmt = (update(access_tokens).where(access_tokens.c.id == bindparam("token_id"),
+                                        or_(at.is_(None), at < bindparam("at"))).values(last_authenticated=bindparam("at")))
+    await conn.execute(stmt, [{"token_id": token_id, "at": when} for token_id, when in uses.items()])
+
+
 def _owned_by(owner: dict):
     """SQL: the tokens of an owner: {"user_id": id} (personal), {"project_id": id} or {"repository_id": id}."""
     (column, value), = owner.items()

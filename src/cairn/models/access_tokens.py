@@ -15,6 +15,8 @@ access_tokens = Table(
     Column("expiry_days", SmallInteger, nullable=True),
     Column("expires_date", BigInteger, nullable=True),
     Column("created_date", BigInteger, nullable=False),
+    # When the token last passed a full check: written in batches (cairn.auth.credentials), never per request.
+    Column("last_authenticated", BigInteger, nullable=True),
     # Set for a project or a repository token: where it was made (and what it is listed under).
     Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True),
     Column("repository_id", Id, ForeignKey("repositories.id", ondelete="CASCADE"), nullable=True, index=True),

@@ -16,6 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('access_tokens', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_authenticated', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('project_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
         batch_op.add_column(sa.Column('repository_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
         batch_op.create_index(batch_op.f('ix_access_tokens_project_id'), ['project_id'], unique=False)
@@ -37,3 +38,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_access_tokens_project_id'))
         batch_op.drop_column('repository_id')
         batch_op.drop_column('project_id')
+        batch_op.drop_column('last_authenticated')

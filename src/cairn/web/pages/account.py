@@ -65,7 +65,7 @@ async def _tokens(request: Request, conn, visitor, start: str | None, created: d
     paging = page_request(start, None)
     _, rows = await users.list_tokens(conn, visitor.slug, paging.start, paging.limit + 1)
     tokens = [{"id": r.id, "name": r.name, "permissions": token_permission_names(r), "created": r.created_date,
-               "expires": r.expires_date} for r in rows]
+               "expires": r.expires_date, "used": r.last_authenticated} for r in rows]
     return render(request, "account/tokens.html", {"tokens": page(tokens, paging), "created": created,
                                                    "errors": errors or [], "permissions": TOKEN_PERMISSIONS},
                   status_code=status_code)
