@@ -199,6 +199,12 @@ def cairn_server(backend: str, workdir: Path, cairn_command: list[str], pool_siz
                   env, workdir / f"cairn-{backend}.log", port)
 
 
+def enable_rate_limit(port: int) -> None:
+    """Rate limiting on, with a bucket no load here empties: what is measured is the cost of the check."""
+    expect(port, "PUT", "/rest/api/latest/admin/rate-limit/settings", basic(ADMIN),
+           {"enabled": True, "defaultSettings": {"capacity": 1_000_000, "fillRate": 1_000_000}})
+
+
 def set_up_repo(port: int) -> None:
     """PRJ/repo and the REPO_READ user `bench`, through cairn's API as the administrator."""
     admin = basic(ADMIN)
@@ -502,6 +508,8 @@ def run_backend(backend: str, workdir: Path, args, shas: list[str], cairn_comman
     with Stack(backend, workdir, args.postgres_url, args.pool_size, cairn_command,
                args.sqlite_write_lock) as stack:
         stack.set_up(shas, args.keys)
+        if args.rate_limit:
+            enable_rate_limit(stack.cairn.port)
         targets = {"cairn": stack.cairn, "baseline": stack.baseline}
         for scenario in args.scenarios:
             row = Row(scenario, backend)
@@ -540,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keys", type=int, default=4, help="build keys per commit (default 4)")
     p.add_argument("--sqlite-write-lock", action=argparse.BooleanOptionalAction, default=True,
                    help="baseline queues SQLite writers on an asyncio.Lock, as cairn's db/uow.py does (default on)")
+    p.add_argument("--rate-limit", action="store_true",
+                   help="turn cairn's rate limiting on (with a bucket the load never empties) before measuring")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="after the measured runs, one extra cairn run under py-spy per scenario (not counted); "
                         "collapsed stacks and a hot-spot summary go to DIR")

@@ -12,6 +12,8 @@ from sqlalchemy import delete, text
 from starlette.testclient import TestClient
 
 from cairn.app import create_app
+from cairn.auth.backoff import FailedSignIns
+from cairn.ratelimit.limiter import RateLimiter
 from cairn.config import Settings
 from cairn.lane import FastLane
 from cairn.models import metadata, users, global_permissions
@@ -57,6 +59,8 @@ async def _reset(app) -> None:
                 await conn.execute(delete(table))
     app.state.authenticator.forget()
     app.state.access.forget()
+    app.state.limiter = RateLimiter()  # off, with no buckets, as the emptied tables say
+    app.state.authenticator.failed_sign_ins = FailedSignIns()  # no name is backing off
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import compile_path
 
+from cairn.auth.audit import AuditTrail
 from cairn.auth.routes import router as users_router
 from cairn.auth.routes import tokens_router
 from cairn.builds.routes import legacy_router as legacy_builds_router
@@ -18,6 +19,7 @@ from cairn.deployments.routes import router as deployments_router
 from cairn.insights.routes import router as insights_router
 from cairn.projects.routes import router as projects_router
 from cairn.projects.routes import tokens_router as scoped_tokens_router
+from cairn.ratelimit.routes import router as rate_limit_router
 from cairn.required_builds.routes import branch_utils_router
 from cairn.required_builds.routes import router as required_builds_router
 from cairn.system.routes import api_router as system_api_router
@@ -29,7 +31,7 @@ VERSIONS = ("1.0", "latest")
 # one: the build-status endpoints CI hammers come first.
 MODULES: dict[str, list[APIRouter]] = {
     "build-status": [legacy_builds_router],
-    "api": [builds_router, deployments_router, projects_router, system_api_router, users_router],
+    "api": [builds_router, deployments_router, projects_router, system_api_router, users_router, rate_limit_router],
     "insights": [insights_router],
     "required-builds": [required_builds_router],
     "branch-utils": [branch_utils_router],
@@ -65,9 +67,15 @@ def declared_permissions(dependant) -> list[str]:
     return found
 
 
+# Routers whose every write is audited (GETs pass through the trail untouched); the hot routers declare it on
+# their deletes only (cairn.auth.audit).
+AUDITED_ROUTERS = (users_router, tokens_router, scoped_tokens_router, projects_router, rate_limit_router,
+            required_builds_router, branch_utils_router)
+
+
 def include_routes(app: FastAPI) -> None:
     for prefix, router in prefixed_routers():
-        app.include_router(router, prefix=prefix)
+        app.include_router(router, prefix=prefix, dependencies=[AuditTrail] if router in AUDITED_ROUTERS else None)
 
 
 @functools.cache

@@ -34,6 +34,8 @@ from cairn.errors import (
 from cairn.kit.json import JSONResponse
 from cairn.lane import FastLane
 from cairn.openapi import OPENAPI_PATH, install_openapi
+from cairn.ratelimit import service as rate_limits
+from cairn.ratelimit.limiter import RateLimiter
 from cairn.web import SecurityHeaders, install_web
 
 
@@ -150,25 +152,38 @@ def install_sign_in_before_body(app: FastAPI) -> None:
         return validation_error_response(exc)
 
 
-TOKEN_USES_SECONDS = 30.0  # how often a process writes its tokens' "last authenticated" times, in one batch
+RECORD_SECONDS = 30.0  # how often a process writes its tokens' last uses and its rate limit refusals, batched
 _log = logging.getLogger("cairn")
 
 
-async def record_token_uses(app: FastAPI) -> None:
-    """Write the tokens this process authenticated since the last call (one statement, one transaction)."""
-    uses = app.state.authenticator.take_token_uses()
-    if uses:
+async def record_batches(app: FastAPI) -> None:
+    """Write what this process saw since the last call: tokens' last authentication, and rate limit refusals
+    (one transaction, never one per request)."""
+    uses, rejects = app.state.authenticator.take_token_uses(), app.state.limiter.take_rejects()
+    if uses or rejects:
         async with unit_of_work(app.state.engine) as conn:
             await users.record_token_uses(conn, uses)
+            await rate_limits.record_rejects(conn, rejects)
 
 
-async def _recording_token_uses(app: FastAPI) -> None:
+async def refresh_rate_limits(app: FastAPI) -> None:
+    async with unit_of_work(app.state.engine, write=False) as conn:
+        await rate_limits.refresh(conn, app.state.limiter)
+
+
+async def _housekeeping(app: FastAPI) -> None:
+    """Pick up other processes' rate limit changes every CAIRN_AUTH_CACHE_SECONDS; write the batches above."""
+    every = max(0.5, app.state.settings.auth_cache_seconds)
+    last_record = asyncio.get_running_loop().time()
     while True:
-        await asyncio.sleep(TOKEN_USES_SECONDS)
+        await asyncio.sleep(every)
         try:
-            await record_token_uses(app)
-        except Exception:  # a failed write loses a timestamp, never the loop
-            _log.exception("could not record when access tokens were last used")
+            await refresh_rate_limits(app)
+            if asyncio.get_running_loop().time() - last_record >= RECORD_SECONDS:
+                last_record = asyncio.get_running_loop().time()
+                await record_batches(app)
+        except Exception:  # a failed round loses timestamps and counts, never the loop
+            _log.exception("housekeeping failed (rate limit settings, token uses, refusals)")
 
 
 _GC_THRESHOLD = 10_000  # container allocations between young-generation collections (Python's default: 700)
@@ -189,7 +204,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A request's objects (1000 annotations are ~3000 containers) die with it and rarely form cycles;
         # sweeping them every 700 allocations cost 0.5 ms of validating 1000 annotations (bench/).
         gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
-        recorder = asyncio.create_task(_recording_token_uses(app))
+        await refresh_rate_limits(app)
+        recorder = asyncio.create_task(_housekeeping(app))
         try:
             yield
         finally:
@@ -197,7 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with suppress(asyncio.CancelledError):
                 await recorder
             with suppress(Exception):  # shutting down with the database gone: the timestamps are not worth a hang
-                await record_token_uses(app)
+                await record_batches(app)
             await app.state.engine.dispose()
 
     base_url = settings.public_base_url
@@ -211,6 +227,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hasher = make_hasher(settings.argon2_profile)
     app.state.authenticator = Authenticator(app.state.hasher, settings.auth_cache_seconds)
     app.state.access = AccessCache(settings.auth_cache_seconds)
+    app.state.limiter = RateLimiter()
     install_error_handlers(app, allowed_methods)
     install_sign_in_before_body(app)  # replaces the plain validation handler installed just above
     include_routes(app)

@@ -33,12 +33,13 @@ class CairnError(Exception):
     """An error answered to the client in Bitbucket's format."""
 
     def __init__(self, status: int, message: str, exception_name: str | None = None,
-                 context: str | None = None):
+                 context: str | None = None, headers: dict | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.exception_name = exception_name
         self.context = context
+        self.headers = headers
 
 
 def bad_request(message: str, context: str | None = None,
@@ -62,6 +63,19 @@ def unauthorized(anonymous: bool) -> CairnError:
 def bad_credentials() -> CairnError:
     return CairnError(401, "Authentication failed. Please check your credentials and try again.",
                       INCORRECT_PASSWORD)
+
+
+def signing_in_too_often(retry_after: int) -> CairnError:
+    # Bitbucket asks for a CAPTCHA instead (which an API client cannot answer); cairn says when to try again.
+    return CairnError(401, f"Too many failed sign-in attempts for this user. Try again in {retry_after} "
+                      f"second{'s' if retry_after != 1 else ''}.", INCORRECT_PASSWORD,
+                      headers={"Retry-After": str(retry_after)})
+
+
+def rate_limited(retry_after: int) -> CairnError:
+    # Guess: Bitbucket's 429 carries Retry-After; the message and the absent exception name are ours.
+    return CairnError(429, f"Too many requests: you are over the rate limit. Try again in {retry_after} "
+                      f"second{'s' if retry_after != 1 else ''}.", headers={"Retry-After": str(retry_after)})
 
 
 def no_such_project(key: str) -> CairnError:
@@ -133,7 +147,7 @@ def install_error_handlers(app: FastAPI, allowed_methods: Callable[[str], list[s
 
     @app.exception_handler(CairnError)
     async def _cairn(_: Request, exc: CairnError):
-        return error_response(exc.status, exc.message, exc.exception_name, exc.context)
+        return error_response(exc.status, exc.message, exc.exception_name, exc.context, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):

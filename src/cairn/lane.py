@@ -90,8 +90,14 @@ class FastLane:
         return await self.app(scope, receive, send)
 
     def _principal(self, scope):
+        """The signed-in caller whose credential is cached, once the rate limiter lets the request through
+        (the full app then does not count it again; a refused one is answered 429 by the full app)."""
         principal = scope["app"].state.authenticator.cached(_header(scope, b"authorization"))
-        return None if principal is None or principal.anonymous else principal
+        if principal is None or principal.anonymous:
+            return None
+        wait = scope["app"].state.limiter.retry_after(principal.user_id, None)
+        scope.setdefault("state", {})["rate_checked"] = wait or 0
+        return None if wait else principal
 
     def _reader(self, scope, project_key: str, slug: str) -> RepositoryAccess | None:
         """The signed-in caller's cached access to the repository, when it reaches REPO_READ."""

@@ -160,7 +160,7 @@ def test_a_personal_token_can_be_updated(world):
 
 
 def test_last_authentication_is_recorded_in_batches_not_per_request(world, api):
-    from cairn.app import record_token_uses
+    from cairn.app import record_batches
     project = _create(api, f"{T}/PRJ", ["PROJECT_READ"])
     personal = api.token(("admin", "admin-password"), ["REPO_READ"])
     assert "lastAuthenticated" not in api.get(f"{T}/PRJ/{project['id']}").json()
@@ -168,7 +168,7 @@ def test_last_authentication_is_recorded_in_batches_not_per_request(world, api):
         for _ in range(3):
             assert api.request("GET", f"{P}/PRJ/repos/repo", **bearer(token["token"])).status_code == 200
     assert "lastAuthenticated" not in api.get(f"{T}/PRJ/{project['id']}").json()  # nothing written yet
-    api.client.portal.call(record_token_uses, api.client.app)
+    api.client.portal.call(record_batches, api.client.app)
     used = api.get(f"{T}/PRJ/{project['id']}").json()["lastAuthenticated"]
     assert used >= project["createdDate"]
     mine = api.get(f"/rest/access-tokens/latest/users/admin/{personal['id']}").json()

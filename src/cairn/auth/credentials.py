@@ -17,9 +17,10 @@ from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import access, store
+from cairn.auth.backoff import FailedSignIns
 from cairn.auth.passwords import verify_password
 from cairn.auth.principal import ANONYMOUS, Principal
-from cairn.errors import bad_credentials
+from cairn.errors import bad_credentials, signing_in_too_often
 from cairn.kit.clock import now_ms
 
 _MAX_ENTRIES = 10_000
@@ -56,6 +57,7 @@ class Authenticator:
         self.ttl = ttl_seconds
         self._cache: dict[str, _Entry] = {}
         self._token_uses: dict[str, int] = {}  # token id -> when it last passed a full check (ms)
+        self.failed_sign_ins = FailedSignIns()
 
     def take_token_uses(self) -> dict[str, int]:
         """The tokens checked since the last call, with when; for one batched write (record_token_uses)."""
@@ -108,13 +110,17 @@ class Authenticator:
                 raise bad_credentials()
             return _check_token(token, username)
         row = await store.user_by_name(conn, username)
-        if row is None or not row.active:
-            raise bad_credentials()
-        fingerprint = ("password", row.password_hash, row.global_grant)
-        if entry is not None and entry.fingerprint == fingerprint:
+        fingerprint = row and ("password", row.password_hash, row.global_grant)
+        if row is not None and row.active and entry is not None and entry.fingerprint == fingerprint:
             return _principal(row), fingerprint  # unchanged since the last full check: no re-hash
-        if not await verify_password(self.hasher, row.password_hash, password):
+        # Unknown names count as failures too, or the backoff would tell which names exist.
+        wait = self.failed_sign_ins.wait(username)
+        if wait:
+            raise signing_in_too_often(wait)
+        if row is None or not row.active or not await verify_password(self.hasher, row.password_hash, password):
+            self.failed_sign_ins.failed(username)
             raise bad_credentials()
+        self.failed_sign_ins.succeeded(username)
         return _principal(row), fingerprint
 
 

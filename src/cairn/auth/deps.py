@@ -16,7 +16,7 @@ from cairn.auth import permissions as perms
 from cairn.auth import store
 from cairn.auth.principal import Principal
 from cairn.db.uow import Conn
-from cairn.errors import no_such_project, no_such_repository, unauthorized
+from cairn.errors import no_such_project, no_such_repository, rate_limited, unauthorized
 from cairn.kit.entities import ProjectRef, RepositoryRef
 from cairn.kit.schema import refuse_nul
 
@@ -45,6 +45,12 @@ def _declares(permission: str):
 async def authenticate(request: Request, conn: Conn) -> Principal:
     principal = await request.app.state.authenticator.authenticate(conn, request.headers.get("authorization"))
     request.state.principal = principal  # read by the middleware that sets X-AUSERNAME / X-AUSERID
+    wait = request.scope["state"].get("rate_checked")  # the fast lane counted this request already
+    if wait is None:
+        client = request.client
+        wait = request.app.state.limiter.retry_after(principal.user_id, client.host if client else None)
+    if wait:
+        raise rate_limited(wait)
     return principal
 
 

@@ -28,6 +28,7 @@ from cairn.db.dialect import highest_level
 from cairn.kit.entities import ProjectRef, RepositoryRef
 from cairn.models import (
     access_tokens,
+    audit_events,
     global_group_permissions,
     global_permissions,
     group_members,
@@ -51,7 +52,7 @@ _USER_BASE = [users.c.id, users.c.name, users.c.slug, users.c.display_name, user
               users.c.password_hash, users.c.service]
 PEOPLE = ~users.c.service  # users who are people, not a token's service user: the ones any listing shows
 # global_grant: the user's own global permission or their groups', whichever is higher (0: none above licensed).
-_USER_COLUMNS = [*_USER_BASE, highest_level(_GLOBAL, _GROUPS_GLOBAL).label("global_grant")]
+USER_COLUMNS = [*_USER_BASE, highest_level(_GLOBAL, _GROUPS_GLOBAL).label("global_grant")]
 
 # Per scope: the users' grants table, the groups' grants table, and the column naming what is granted on.
 _GRANTS = {"project": (project_permissions, project_group_permissions, "project_id"),
@@ -77,7 +78,7 @@ def contains_pattern(text: str) -> str:
 
 
 async def user_by_name(conn: AsyncConnection, name: str):
-    return (await conn.execute(select(*_USER_COLUMNS).where(users.c.name == name))).first()
+    return (await conn.execute(select(*USER_COLUMNS).where(users.c.name == name))).first()
 
 
 async def user_by_name_any_case(conn: AsyncConnection, name: str):
@@ -85,12 +86,12 @@ async def user_by_name_any_case(conn: AsyncConnection, name: str):
 
 
 async def user_by_slug(conn: AsyncConnection, slug: str):
-    return (await conn.execute(select(*_USER_COLUMNS).where(users.c.slug == slug))).first()
+    return (await conn.execute(select(*USER_COLUMNS).where(users.c.slug == slug))).first()
 
 
 async def token_with_user(conn: AsyncConnection, secret_hash: str):
     stmt = (select(access_tokens.c.id.label("token_id"), access_tokens.c.project_permission,
-                   access_tokens.c.repository_permission, access_tokens.c.expires_date, *_USER_COLUMNS)
+                   access_tokens.c.repository_permission, access_tokens.c.expires_date, *USER_COLUMNS)
             .join(users, users.c.id == access_tokens.c.user_id)
             .where(access_tokens.c.secret_hash == secret_hash))
     return (await conn.execute(stmt)).first()
@@ -102,7 +103,7 @@ async def insert_user(conn: AsyncConnection, **values) -> int:
 
 
 async def list_users(conn: AsyncConnection, filter_text: str | None, start: int, limit: int):
-    stmt = (select(*_USER_COLUMNS).where(PEOPLE, _name_filter([users.c.name, users.c.display_name, users.c.email],
+    stmt = (select(*USER_COLUMNS).where(PEOPLE, name_filter([users.c.name, users.c.display_name, users.c.email],
                                                               filter_text))
             .order_by(users.c.name).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
@@ -130,7 +131,7 @@ async def list_global_permissions(conn: AsyncConnection, start: int, limit: int)
     return (await conn.execute(stmt)).all()
 
 
-def _name_filter(columns, filter_text: str | None):
+def name_filter(columns, filter_text: str | None):
     """SQL: any of `columns` contains `filter_text`, ignoring case (true when there is no filter)."""
     if not filter_text:
         return true()
@@ -163,7 +164,7 @@ def _member(group_id: int, user_id):
 async def list_groups(conn: AsyncConnection, filter_text: str | None, start: int, limit: int, *,
                       user_id: int | None = None, member: bool = True):
     """Groups by name; with `user_id`, only those the user is (or, member=False, is not) a member of."""
-    stmt = (select(groups.c.id, groups.c.name).where(_name_filter([groups.c.name], filter_text))
+    stmt = (select(groups.c.id, groups.c.name).where(name_filter([groups.c.name], filter_text))
             .order_by(func.lower(groups.c.name)).offset(start).limit(limit))
     if user_id is not None:
         in_group = exists(select(1).where(group_members.c.group_id == groups.c.id,
@@ -176,9 +177,9 @@ async def list_members(conn: AsyncConnection, group_id: int, filter_text: str | 
                        member: bool = True):
     """Users by name who are (or, member=False, are not) members of the group."""
     in_group = _member(group_id, users.c.id)
-    stmt = (select(*_USER_COLUMNS)
+    stmt = (select(*USER_COLUMNS)
             .where(PEOPLE, in_group if member else ~in_group,
-                   _name_filter([users.c.name, users.c.display_name, users.c.email], filter_text))
+                   name_filter([users.c.name, users.c.display_name, users.c.email], filter_text))
             .order_by(users.c.name).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
 
@@ -210,7 +211,7 @@ async def list_global_group_permissions(conn: AsyncConnection, filter_text: str 
                                           global_group_permissions.c.group_id == groups.c.id))
             .where(global_group_permissions.c.permission.isnot(None) if granted
                    else global_group_permissions.c.permission.is_(None),
-                   _name_filter([groups.c.name], filter_text))
+                   name_filter([groups.c.name], filter_text))
             .order_by(func.lower(groups.c.name)).offset(start).limit(limit))
     return (await conn.execute(stmt)).all()
 
@@ -221,6 +222,8 @@ async def insert_token(conn: AsyncConnection, **values) -> None:
 
 async def record_token_uses(conn: AsyncConnection, uses: dict[str, int]) -> None:
     """Each token's last authentication, never moved back (another process may have written a later one)."""
+    if not uses:
+        return
     at = access_tokens.c.last_authenticated
     stmt = (update(access_tokens).where(access_tokens.c.id == bindparam("token_id"),
                                         or_(at.is_(None), at < bindparam("at"))).values(last_authenticated=bindparam("at")))
@@ -248,7 +251,7 @@ async def get_token(conn: AsyncConnection, owner: dict, token_id: str):
 
 
 async def users_by_id(conn: AsyncConnection, ids: list[int]) -> dict:
-    return {row.id: row for row in await conn.execute(select(*_USER_COLUMNS).where(users.c.id.in_(ids)))}
+    return {row.id: row for row in await conn.execute(select(*USER_COLUMNS).where(users.c.id.in_(ids)))}
 
 
 async def update_token(conn: AsyncConnection, token_id: str, **values) -> None:
@@ -417,7 +420,7 @@ async def insert_session(conn: AsyncConnection, **values) -> None:
 
 async def session_user(conn: AsyncConnection, secret_hash: str, now: int):
     """The user of an unexpired session, or None."""
-    stmt = (select(*_USER_COLUMNS).join(web_sessions, web_sessions.c.user_id == users.c.id)
+    stmt = (select(*USER_COLUMNS).join(web_sessions, web_sessions.c.user_id == users.c.id)
             .where(web_sessions.c.secret_hash == secret_hash, web_sessions.c.expires_date > now))
     return (await conn.execute(stmt)).first()
 
@@ -429,3 +432,26 @@ async def delete_session(conn: AsyncConnection, secret_hash: str) -> None:
 async def delete_expired_sessions(conn: AsyncConnection, user_id: int, now: int) -> None:
     await conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id,
                                                   web_sessions.c.expires_date <= now))
+
+
+async def insert_audit_event(conn: AsyncConnection, **values) -> None:
+    await conn.execute(audit_events.insert().values(**values))
+
+
+async def list_audit_events(conn: AsyncConnection, user: str | None, project_key: str | None,
+                            repository_slug: str | None, since: int | None, until: int | None, limit: int):
+    """The newest `limit` events matching every filter given, newest first."""
+    e = audit_events
+    stmt = select(e).order_by(e.c.created_date.desc(), e.c.id.desc()).limit(limit)
+    if user is not None:
+        stmt = stmt.where(e.c.actor_name == user)
+    if project_key is not None:
+        stmt = stmt.where(e.c.project_key == project_key.upper())
+    if repository_slug is not None:
+        stmt = stmt.where(e.c.repository_slug == repository_slug.lower())
+    if since is not None:
+        stmt = stmt.where(e.c.created_date >= since)
+    if until is not None:
+        stmt = stmt.where(e.c.created_date < until)
+    return (await conn.execute(stmt)).all()
+

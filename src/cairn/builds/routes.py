@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
 
+from cairn.auth.audit import AuditTrail
 from cairn.auth.deps import RepoAdmin, RepoRead, RepoReadSignedIn, SignedIn
 from cairn.builds import service
 from cairn.builds.schemas import (
@@ -40,7 +41,7 @@ async def get_build_status(conn: Conn, access: RepoRead, commit: CommitId, pagin
     return page(rows, paging)
 
 
-@router.delete(_BUILDS, status_code=204, response_class=Response)
+@router.delete(_BUILDS, status_code=204, response_class=Response, dependencies=[AuditTrail])
 async def delete_build_status(conn: Conn, access: RepoAdmin, commit: CommitId,
                               key: Annotated[str | None, Query()] = None):
     """Delete the status with `key` (REPO_ADMIN); 204 also when there was none."""

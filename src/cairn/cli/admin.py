@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 
 import click
 
+from cairn.auth import audit
 from cairn.auth import service as users
 from cairn.auth import store as auth_store
 from cairn.auth.passwords import make_hasher
@@ -43,6 +46,18 @@ def _run(coro_fn) -> None:
         raise click.ClickException(error.message) from None
 
 
+async def _audit(conn, action: str, details: dict, project_key: str | None = None,
+                 repository_slug: str | None = None) -> None:
+    """The trail's entry for a change made here: by the operator ("cairn-cli"), from no address."""
+    await audit.record(conn, OPERATOR, None, action, details, project_key, repository_slug)
+
+
+async def _audit_grant(conn, target, details: dict, project_key: str | None, repository: str | None) -> None:
+    scope = target[0].upper() if target else "GLOBAL"
+    key, _, slug = (repository or "").partition("/")
+    await _audit(conn, f"{scope}_PERMISSION_GRANTED", details, key or project_key, slug or None)
+
+
 async def _project(conn, key: str):
     from cairn.auth.store import project_access
     project, _ = await project_access(conn, None, key)
@@ -72,6 +87,7 @@ def create_user(name: str, display_name: str | None, email: str | None, permissi
                 name, password, display_name or name, email or f"{name}@localhost"))
             await auth_store.set_global_permission(
                 conn, user_id, None if permission == "LICENSED_USER" else users.parse_global_permission(permission))
+            await _audit(conn, "USER_CREATED", {"name": name, "permission": permission})
         click.echo(f"created user {name}")
     _run(run)
 
@@ -92,8 +108,10 @@ def create_token(username: str, token_name: str, permissions: tuple[str, ...], e
     async def run():
         async with _session() as (_settings, conn):
             row = await users.require_user(conn, username)
-            _owner, _token, secret = await users.create_token(conn, row.slug, token_name, list(permissions),
-                                                              expiry_days)
+            _owner, token_row, secret = await users.create_token(conn, row.slug, token_name, list(permissions),
+                                                                 expiry_days)
+            await _audit(conn, "ACCESS_TOKEN_CREATED", {"userSlug": row.slug, "name": token_name,
+                                                        "permissions": list(permissions), "tokenId": token_row.id})
         click.echo(secret)
     _run(run)
 
@@ -114,6 +132,7 @@ def create_project(key: str, name: str, description: str | None, public: bool) -
         async with _session() as (_settings, conn):
             created = await projects.create_project(conn, OPERATOR, ProjectCreate(
                 key=key, name=name, description=description, public=public))
+            await _audit(conn, "PROJECT_CREATED", {"name": name, "public": public}, created.key)
         click.echo(f"created project {created.key}")
     _run(run)
 
@@ -134,6 +153,8 @@ def create_repository(project_key: str, name: str, default_branch: str | None, p
         async with _session() as (_settings, conn):
             created = await projects.create_repository(conn, await _project(conn, project_key), RepositoryCreate(
                 name=name, default_branch=default_branch, public=public))
+            await _audit(conn, "REPOSITORY_CREATED", {"name": name, "public": public}, created.project.key,
+                         created.slug)
         click.echo(f"created repository {created.project.key}/{created.slug}")
     _run(run)
 
@@ -174,6 +195,7 @@ def grant(username: str, permission: str, project_key: str | None, repository: s
                 await projects.grant(conn, *target, [username], permission)
             else:
                 await users.grant_global(conn, OPERATOR, username, permission)
+            await _audit_grant(conn, target, {"name": username, "permission": permission}, project_key, repository)
         click.echo(f"granted {permission} to {username}")
     _run(run)
 
@@ -190,6 +212,7 @@ def create_group(name: str) -> None:
     async def run():
         async with _session() as (_settings, conn):
             await users.create_group(conn, name)
+            await _audit(conn, "GROUP_CREATED", {"name": name})
         click.echo(f"created group {name}")
     _run(run)
 
@@ -202,6 +225,7 @@ def add_to_group(name: str, usernames: tuple[str, ...]) -> None:
     async def run():
         async with _session() as (_settings, conn):
             await users.add_members(conn, OPERATOR, name, list(usernames), "group", "user")
+            await _audit(conn, "GROUP_MEMBERS_ADDED", {"group": name, "users": list(usernames)})
         click.echo(f"added {', '.join(usernames)} to {name}")
     _run(run)
 
@@ -214,6 +238,7 @@ def remove_from_group(name: str, username: str) -> None:
     async def run():
         async with _session() as (_settings, conn):
             await users.remove_member(conn, OPERATOR, name, username, "group", "user")
+            await _audit(conn, "GROUP_MEMBER_REMOVED", {"group": name, "user": username})
         click.echo(f"removed {username} from {name}")
     _run(run)
 
@@ -231,8 +256,52 @@ def grant_group(name: str, permission: str, project_key: str | None, repository:
                 await projects.grant_groups(conn, OPERATOR, *target, [name], permission)
             else:
                 await users.grant_global_to_group(conn, OPERATOR, name, permission)
+            await _audit_grant(conn, target, {"group": name, "permission": permission}, project_key, repository)
         click.echo(f"granted {permission} to group {name}")
     _run(run)
 
 
-COMMANDS = [user, group, token, project, repo, grant]
+def _moment(text: str | None) -> int | None:
+    """Milliseconds since the epoch of an ISO 8601 date or time (UTC unless it says otherwise)."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"'{text}' is not an ISO 8601 date or time, e.g. 2026-12-03 or "
+                                 "2026-12-03T09:30") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+@click.command("audit")
+@click.option("--user", default=None, help="Only what this user did.")
+@click.option("--repo", "repository", default=None, help="Only what happened to this repository (KEY/slug).")
+@click.option("--project", "project_key", default=None, help="Only what happened in this project.")
+@click.option("--since", default=None, help="From this time on (ISO 8601, UTC unless it says otherwise).")
+@click.option("--until", default=None, help="Before this time (ISO 8601).")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def audit_log(user: str | None, repository: str | None, project_key: str | None, since: str | None,
+              until: str | None, limit: int, as_json: bool) -> None:
+    """Print the audit trail, newest first: who changed what, when and from where."""
+    key, slug = (repository.partition("/")[::2] if repository else (project_key, None))
+    since_ms, until_ms = _moment(since), _moment(until)
+
+    async def run():
+        async with _session() as (_settings, conn):
+            rows = await auth_store.list_audit_events(conn, user, key, slug, since_ms, until_ms, limit)
+        for row in rows:
+            when = datetime.fromtimestamp(row.created_date / 1000, tz=timezone.utc).isoformat(timespec="seconds")
+            where = "/".join(part for part in (row.project_key, row.repository_slug) if part) or "-"
+            if as_json:
+                click.echo(json.dumps({"time": when, "user": row.actor_name, "address": row.address,
+                                       "action": row.action, "target": where, "details": json.loads(row.details)}))
+            else:
+                click.echo(f"{when}  {row.actor_name or 'anonymous'}  {row.address or '-'}  {row.action}  {where}  "
+                           f"{row.details}")
+    _run(run)
+
+
+COMMANDS = [user, group, token, project, repo, grant, audit_log]

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from cairn.auth.audit import AuditTrail
 from cairn.auth.deps import RepoAdmin, RepoRead, RepoReadSignedIn
 from cairn.db.uow import Conn
 from cairn.deployments import service
@@ -39,7 +40,7 @@ async def get_deployment(request: Request, conn: Conn, access: RepoRead, commit:
                                         deploymentSequenceNumber, repository))
 
 
-@router.delete(_DEPLOYMENTS, status_code=204, response_class=Response)
+@router.delete(_DEPLOYMENTS, status_code=204, response_class=Response, dependencies=[AuditTrail])
 async def delete_deployment(conn: Conn, access: RepoAdmin, commit: CommitId, key: Param = None,
                             environmentKey: Param = None, deploymentSequenceNumber: Param = None):  # noqa: N803
     await service.delete_deployment(conn, access.repository.id, commit, key, environmentKey,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from cairn.auth.audit import AuditTrail
 from cairn.auth.deps import RepoRead, RepoReadSignedIn
 from cairn.db.uow import Conn
 from cairn.insights import service
@@ -45,7 +46,7 @@ async def set_report(conn: Conn, access: RepoReadSignedIn, commit: CommitId, key
     return JSONResponse(await service.put_report(conn, access, commit, key, body))
 
 
-@router.delete(_REPORT, status_code=204, response_class=Response)
+@router.delete(_REPORT, status_code=204, response_class=Response, dependencies=[AuditTrail])
 async def delete_report(conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key):
     """Delete the report and its annotations (creator, or REPO_ADMIN); 204 also when there is none."""
     await service.delete_report(conn, access, commit, key)
@@ -63,7 +64,7 @@ async def add_annotations(request: Request, conn: Conn, access: RepoReadSignedIn
     await service.add_annotations(conn, access, commit, key, body.annotations, _cap(request))
 
 
-@router.delete(_REPORT + "/annotations", status_code=204, response_class=Response)
+@router.delete(_REPORT + "/annotations", status_code=204, response_class=Response, dependencies=[AuditTrail])
 async def delete_annotations(conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key,
                              externalId: Many = None):  # noqa: N803
     """Delete the annotations with these external ids, or all of the report's (creator, or REPO_ADMIN)."""

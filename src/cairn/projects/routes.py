@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from cairn.auth import deps
+from cairn.auth import audit, deps
 from cairn.auth import schemas as user_schemas
 from cairn.auth.deps import (
     Anyone,
@@ -50,7 +50,9 @@ def _conflict(description: str) -> dict:
 @router.post("/projects", status_code=201, responses={
     201: documented(Project, "The new project"), 409: _conflict("The project key or name is already in use")})
 async def create_project(request: Request, conn: Conn, caller: ProjectCreator, body: ProjectCreate):
-    return project_json(await service.create_project(conn, caller, body), base_url(request))
+    created = await service.create_project(conn, caller, body)
+    audit.names_target(request, project_key=created.key)
+    return project_json(created, base_url(request))
 
 
 @router.get("/projects", responses={200: documented(Page[Project], "A page of projects")})
@@ -87,7 +89,9 @@ async def delete_project(conn: Conn, access: ProjectAdmin):
     201: documented(Repository, "The new repository"),
     409: _conflict("A repository with the same slug already exists in the project")})
 async def create_repository(request: Request, conn: Conn, access: ProjectAdmin, body: RepositoryCreate):
-    return repository_json(await service.create_repository(conn, access.project, body), base_url(request))
+    created = await service.create_repository(conn, access.project, body)
+    audit.names_target(request, repository_slug=created.slug)
+    return repository_json(created, base_url(request))
 
 
 @router.get("/projects/{projectKey}/repos",
