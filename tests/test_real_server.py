@@ -389,6 +389,25 @@ def test_library_group_and_permission_methods(server, bb):
     raised(lambda: list(gina.repo_users("GRP", "svc")), 404)
 
 
+def test_library_with_a_repository_access_token(server, bb, repo):
+    """The library has no token helpers: its generic put makes the token, Bitbucket(url, token=...) uses it."""
+    sha = new_sha()
+    token = bb.put(f"rest/access-tokens/1.0/projects/{repo.project}/repos/{repo.slug}",
+                   data={"name": "jenkins", "permissions": ["REPO_WRITE"]})
+    assert token["user"]["type"] == "SERVICE" and token["permissions"] == ["REPO_WRITE"]
+    ci = client(server, token=token["token"])
+    url = builds_url(ci, repo, sha)
+    assert ci.post(url, data={"key": "SCOPED", "state": "SUCCESSFUL", "url": "http://ci/s"}) is None
+    response = ci.get(url, params={"key": "SCOPED"}, advanced_mode=True)
+    assert response.headers["X-AUSERNAME"] == token["user"]["name"]
+    raised(lambda: ci.get("rest/api/1.0/projects/GRP"), 404)  # outside its repository nothing exists for it
+    # Only as Bearer: the library's username/password form is refused.
+    basic = client(server, username=token["user"]["name"], password=token["token"])
+    raised(lambda: basic.get(url, params={"key": "SCOPED"}), 401)
+    assert bb.delete(f"rest/access-tokens/1.0/projects/{repo.project}/repos/{repo.slug}/{token['id']}") is None
+    raised(lambda: ci.get(url, params={"key": "SCOPED"}), 401)  # at once: the same process deleted it
+
+
 # --------------------------------------------------------------------------------------------
 # 2. The module page's curl examples, through the real curl binary
 # --------------------------------------------------------------------------------------------

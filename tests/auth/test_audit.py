@@ -91,3 +91,61 @@ def test_cairn_audit_prints_and_filters_the_trail(repo, db, backend, monkeypatch
     assert cairn("--since", "2999-01-01") == [] and len(cairn("--until", "2999-01-01")) >= 5
     r = CliRunner().invoke(main, ["audit", "--since", "yesterday"])
     assert r.exit_code != 0 and "ISO 8601" in r.output
+
+
+def test_each_audited_action_is_recorded(repo, db):
+    """One of every audited change through the API; the trail names each kind of action, attributed."""
+    api = repo
+    a = "/rest/api/latest/admin"
+    r_ = f"{P}/PRJ/repos/repo"
+    ok = {200, 201, 202, 204}
+    calls = [
+        ("POST", f"{a}/users", {"params": {"name": "u", "password": "pw", "displayName": "U",
+                                           "emailAddress": "u@x"}}),
+        ("PUT", f"{a}/permissions/users", {"params": {"name": "u", "permission": "PROJECT_CREATE"}}),
+        ("DELETE", f"{a}/permissions/users", {"params": {"name": "u"}}),
+        ("POST", f"{a}/groups", {"params": {"name": "g"}}),
+        ("POST", f"{a}/groups/add-user", {"json": {"context": "g", "itemName": "u"}}),
+        ("POST", f"{a}/groups/remove-user", {"json": {"context": "g", "itemName": "u"}}),
+        ("PUT", f"{a}/permissions/groups", {"params": {"name": "g", "permission": "LICENSED_USER"}}),
+        ("DELETE", f"{a}/permissions/groups", {"params": {"name": "g"}}),
+        ("PUT", f"{a}/rate-limit/settings", {"json": {"enabled": False}}),
+        ("PUT", f"{a}/rate-limit/settings/users/u", {"json": {"whitelisted": True}}),
+        ("POST", f"{P}", {"json": {"key": "NEW", "name": "New"}}),
+        ("PUT", f"{P}/NEW", {"json": {"description": "d"}}),
+        ("PUT", f"{P}/PRJ/permissions/users", {"params": {"name": "u", "permission": "PROJECT_READ"}}),
+        ("DELETE", f"{P}/PRJ/permissions/users", {"params": {"name": "u"}}),
+        ("POST", f"{P}/PRJ/repos", {"json": {"name": "second"}}),
+        ("PUT", r_, {"json": {"description": "d"}}),
+        ("PUT", f"{r_}/permissions/users", {"params": {"name": "u", "permission": "REPO_READ"}}),
+        ("DELETE", f"{r_}/permissions/users", {"params": {"name": "u"}}),
+        ("POST", f"/rest/required-builds/latest{r_[len('/rest/api/latest'):]}/condition",
+         {"json": {"buildParentKeys": ["ci"], "refMatcher": {"type": {"id": "ANY_REF"}}}}),
+        ("PUT", f"/rest/branch-utils/latest{r_[len('/rest/api/latest'):]}/branchmodel/configuration",
+         {"json": {"production": {"refId": "prod"}}}),
+        ("DELETE", f"{r_}/commits/{SHA}/builds", {"params": {"key": "k"}}),
+        ("DELETE", f"{r_}/commits/{SHA}/deployments", {"params": {"key": "d", "environmentKey": "e",
+                                                                   "deploymentSequenceNumber": 1}}),
+        ("PUT", f"/rest/access-tokens/latest/projects/PRJ", {"json": {"name": "t", "permissions": ["PROJECT_READ"]}}),
+        ("DELETE", f"{P}/PRJ/repos/second", {}),
+        ("DELETE", f"{P}/NEW", {}),
+        ("DELETE", f"{a}/groups", {"params": {"name": "g"}}),
+        ("DELETE", f"{a}/users", {"params": {"name": "u"}}),
+    ]
+    insights = f"/rest/insights/latest{r_[len('/rest/api/latest'):]}/commits/{SHA}/reports/lint"
+    assert api.put(insights, json={"title": "Lint"}).status_code == 200  # not audited: a hot write
+    calls += [("DELETE", f"{insights}/annotations", {}), ("DELETE", insights, {})]
+    before = len(_events(db))
+    made = {}  # ids the calls create; a create appends its update and delete, which this loop then makes
+    for method, path, kw in calls:
+        r = api.request(method, path.format(**made), **kw)
+        assert r.status_code in ok, (method, path, r.status_code, r.text)
+        if "/condition" in path and method == "POST":
+            made["condition"] = r.json()["id"]
+            calls += [("PUT", f"{path}/{{condition}}", kw), ("DELETE", f"{path}/{{condition}}", {})]
+        if path.startswith("/rest/access-tokens") and method == "PUT":
+            made["token"] = r.json()["id"]
+            calls += [("POST", f"{path}/{{token}}", {"json": {"name": "renamed"}}), ("DELETE", f"{path}/{{token}}", {})]
+    events = _events(db)[before:]
+    assert len(events) == len(calls) and all(e["user"] == "admin" for e in events)
+    assert {e["action"] for e in events} == set(ACTIONS.values())
