@@ -61,7 +61,8 @@ def test_changes_are_recorded_with_who_where_and_what_but_never_a_secret(repo, d
 def test_a_refused_change_leaves_no_entry(repo, db):
     api = repo
     before = len(_events(db))
-    assert api.put(f"{P}/PRJ/permissions/users", params={"name": "ghost", "permission": "PROJECT_READ"}).status_code == 404
+    r = api.put(f"{P}/PRJ/permissions/users", params={"name": "ghost", "permission": "PROJECT_READ"})
+    assert r.status_code == 404
     assert api.post(f"{P}/PRJ/repos", json={"name": "bad name!"}).status_code == 400
     assert api.as_user(None).delete(f"{P}/PRJ/repos/repo").status_code == 401
     assert len(_events(db)) == before

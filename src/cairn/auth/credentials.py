@@ -60,7 +60,7 @@ class Authenticator:
         self.failed_sign_ins = FailedSignIns()
 
     def take_token_uses(self) -> dict[str, int]:
-        """The tokens checked since the last call, with when; for one batched write (record_token_uses)."""
+        """The tokens checked since the last call, with when; for one batched write (cairn.app.record_batches)."""
         uses, self._token_uses = self._token_uses, {}
         return uses
 

@@ -45,7 +45,7 @@ def _declares(permission: str):
 async def authenticate(request: Request, conn: Conn) -> Principal:
     principal = await request.app.state.authenticator.authenticate(conn, request.headers.get("authorization"))
     request.state.principal = principal  # read by the middleware that sets X-AUSERNAME / X-AUSERID
-    wait = request.scope["state"].get("rate_checked")  # the fast lane counted this request already
+    wait = request.scope.get("state", {}).get("rate_checked")  # the fast lane counted this request already
     if wait is None:
         client = request.client
         wait = request.app.state.limiter.retry_after(principal.user_id, client.host if client else None)

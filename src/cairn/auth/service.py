@@ -17,6 +17,7 @@ from cairn.auth.credentials import token_hash
 from cairn.auth.passwords import hash_password, verify_password
 from cairn.auth.principal import ANONYMOUS, Principal
 from cairn.errors import (
+    AUTHORISATION,
     DUPLICATE_GROUP,
     DUPLICATE_USER,
     NO_SUCH_ENTITY,
@@ -177,10 +178,10 @@ def _may_manage(caller: Principal, group) -> None:
     # Bitbucket: 403 for a group "with greater permissions than themselves".
     if (group.global_grant or 0) > caller.global_level:
         raise CairnError(403, "You may not change a group that has a higher global permission than you.",
-                         "com.atlassian.bitbucket.AuthorisationException")
+                         AUTHORISATION)
 
 
-async def keeps_own_level(conn: AsyncConnection, caller: Principal, before: int, level_now) -> None:
+async def keeps_own_level(caller: Principal, before: int, level_now) -> None:
     """409 when a change in this transaction lowered the caller's own level (`level_now` re-reads it), as
     Bitbucket refuses any change that "would lower the authenticated user's permission level"; raising
     rolls the change back."""
@@ -197,7 +198,7 @@ async def _guarded(conn: AsyncConnection, caller: Principal, change) -> None:
     """Apply `change`, refusing it when it lowers the caller's own global permission."""
     before = await _own_global(conn, caller)
     await change()
-    await keeps_own_level(conn, caller, before, lambda: _own_global(conn, caller))
+    await keeps_own_level(caller, before, lambda: _own_global(conn, caller))
 
 
 async def delete_group(conn: AsyncConnection, caller: Principal, name: str | None):

@@ -225,8 +225,9 @@ async def record_token_uses(conn: AsyncConnection, uses: dict[str, int]) -> None
     if not uses:
         return
     at = access_tokens.c.last_authenticated
-    stmt = (update(access_tokens).where(access_tokens.c.id == bindparam("token_id"),
-                                        or_(at.is_(None), at < bindparam("at"))).values(last_authenticated=bindparam("at")))
+    stmt = (update(access_tokens)
+            .where(access_tokens.c.id == bindparam("token_id"), or_(at.is_(None), at < bindparam("at")))
+            .values(last_authenticated=bindparam("at")))
     await conn.execute(stmt, [{"token_id": token_id, "at": when} for token_id, when in uses.items()])
 
 

@@ -26,8 +26,30 @@ from cairn.models.user_rate_limits import user_rate_limits
 from cairn.models.users import users
 from cairn.models.web_sessions import web_sessions
 
-__all__ = ["access_tokens", "audit_events", "branch_models", "build_statuses", "deployment_environments",
-           "deployments", "global_group_permissions", "global_permissions", "group_members", "groups", "insight_annotations",
-           "insight_reports", "metadata", "project_group_permissions", "project_permissions", "projects",
-           "rate_limit_rejects", "rate_limit_settings", "repositories", "repository_group_permissions",
-           "repository_permissions", "required_build_conditions", "user_rate_limits", "users", "web_sessions"]
+__all__ = [
+    "access_tokens",
+    "audit_events",
+    "branch_models",
+    "build_statuses",
+    "deployment_environments",
+    "deployments",
+    "global_group_permissions",
+    "global_permissions",
+    "group_members",
+    "groups",
+    "insight_annotations",
+    "insight_reports",
+    "metadata",
+    "project_group_permissions",
+    "project_permissions",
+    "projects",
+    "rate_limit_rejects",
+    "rate_limit_settings",
+    "repositories",
+    "repository_group_permissions",
+    "repository_permissions",
+    "required_build_conditions",
+    "user_rate_limits",
+    "users",
+    "web_sessions",
+]

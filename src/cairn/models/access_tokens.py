@@ -2,8 +2,9 @@ from sqlalchemy import BigInteger, Column, ForeignKey, SmallInteger, String, Tab
 
 from cairn.models.base import Id, metadata
 
-# Access tokens (personal ones, and project and repository ones owned by their service user); the secret is kept only as its SHA-256 (it is 256 random bits, so a
-# slow hash adds nothing and a fast one keeps lookups to one index probe).
+# Access tokens (personal ones, and project and repository ones owned by their service user); the secret
+# is kept only as its SHA-256 (it is 256 random bits, so a slow hash adds nothing and a fast one keeps
+# lookups to one index probe).
 access_tokens = Table(
     "access_tokens", metadata,
     Column("id", String(12), primary_key=True),

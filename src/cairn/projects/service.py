@@ -231,7 +231,7 @@ async def grant_groups(conn: AsyncConnection, caller: Principal, scope: str, own
     for group in found:
         await store.set_group_grant(conn, scope, owner_id, group.id, level)
     if level_now:
-        await users.keeps_own_level(conn, caller, before, level_now)
+        await users.keeps_own_level(caller, before, level_now)
 
 
 async def revoke_group(conn: AsyncConnection, caller: Principal, scope: str, owner_id: int, name: str | None,
@@ -239,7 +239,7 @@ async def revoke_group(conn: AsyncConnection, caller: Principal, scope: str, own
     group = await users.require_group(conn, name)
     before = await level_now()
     await store.revoke_group_grant(conn, scope, owner_id, group.id)
-    await users.keeps_own_level(conn, caller, before, level_now)
+    await users.keeps_own_level(caller, before, level_now)
 
 
 async def list_group_grants(conn: AsyncConnection, scope: str, owner_id: int, filter_text: str | None, start: int,
