@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 from contextlib import asynccontextmanager, suppress
 from urllib.parse import quote, urlsplit
 
@@ -35,6 +34,8 @@ from cairn.kit.json import JSONResponse
 from cairn.lane import FastLane
 from cairn.openapi import OPENAPI_PATH, install_openapi
 from cairn.ratelimit import service as rate_limits
+from cairn.system import logs
+from cairn.system.logs import RequestLog
 from cairn.ratelimit.limiter import RateLimiter
 from cairn.web import SecurityHeaders, install_web
 
@@ -122,7 +123,7 @@ class _Leniency:
 
 
 # Permissions an anonymous caller can hold (read access to public projects and repositories).
-_ANONYMOUS_MAY = frozenset({"PUBLIC", "PROJECT_VIEW", "REPO_READ"})
+_ANONYMOUS_MAY = frozenset({"NO_AUTH", "PUBLIC", "PROJECT_VIEW", "REPO_READ"})
 
 
 def install_sign_in_before_body(app: FastAPI) -> None:
@@ -153,7 +154,6 @@ def install_sign_in_before_body(app: FastAPI) -> None:
 
 
 RECORD_SECONDS = 30.0  # how often a process writes its tokens' last uses and its rate limit refusals, batched
-_log = logging.getLogger("cairn")
 
 
 async def record_batches(app: FastAPI) -> None:
@@ -183,7 +183,7 @@ async def _housekeeping(app: FastAPI) -> None:
                 last_record = asyncio.get_running_loop().time()
                 await record_batches(app)
         except Exception:  # a failed round loses timestamps and counts, never the loop
-            _log.exception("housekeeping failed (rate limit settings, token uses, refusals)")
+            logs.ERRORS.exception("housekeeping failed (rate limit settings, token uses, refusals)")
 
 
 _GC_THRESHOLD = 10_000  # container allocations between young-generation collections (Python's default: 700)
@@ -191,6 +191,7 @@ _GC_THRESHOLD = 10_000  # container allocations between young-generation collect
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    logs.configure(settings.log_format)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -205,13 +206,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # sweeping them every 700 allocations cost 0.5 ms of validating 1000 annotations (bench/).
         gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
         await refresh_rate_limits(app)
-        recorder = asyncio.create_task(_housekeeping(app))
+        tasks = [asyncio.create_task(_housekeeping(app))]
+        if app.state.access_lines is not None:
+            tasks.append(asyncio.create_task(app.state.access_lines.flushing()))
         try:
             yield
         finally:
-            recorder.cancel()
-            with suppress(asyncio.CancelledError):
-                await recorder
+            for task in tasks:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+            if app.state.access_lines is not None:
+                app.state.access_lines.flush()
             with suppress(Exception):  # shutting down with the database gone: the timestamps are not worth a hang
                 await record_batches(app)
             await app.state.engine.dispose()
@@ -237,4 +243,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # inside FastLane: the lane's answers never pass it
     app.add_middleware(FastLane)  # inside _Leniency: it sees normalised paths and methods
     app.add_middleware(_Leniency, context_path=context_path)
+    app.state.access_lines = logs.AccessLines(settings.log_format) if settings.access_log else None
+    app.add_middleware(RequestLog, lines=app.state.access_lines)  # outermost: it sees every request
     return app

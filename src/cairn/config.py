@@ -23,6 +23,8 @@ class Settings:
     db_pool_size: int = field(default=10)
     # Bitbucket's default cap on the annotations one Code Insights report holds.
     insights_max_annotations: int = 1000
+    access_log: bool = True  # a line per request on standard error (CAIRN_ACCESS_LOG=0: none)
+    log_format: str = "text"  # or "json": one object per line (CAIRN_LOG_FORMAT)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -40,6 +42,10 @@ class Settings:
             values["insights_max_annotations"] = int(env["CAIRN_INSIGHTS_MAX_ANNOTATIONS"])
         if env.get("CAIRN_DB_POOL_SIZE"):
             values["db_pool_size"] = int(env["CAIRN_DB_POOL_SIZE"])
+        if env.get("CAIRN_ACCESS_LOG"):
+            values["access_log"] = env["CAIRN_ACCESS_LOG"].strip().lower() not in ("0", "false", "no", "off")
+        if env.get("CAIRN_LOG_FORMAT"):
+            values["log_format"] = env["CAIRN_LOG_FORMAT"].strip().lower()
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -166,4 +166,4 @@ def install_error_handlers(app: FastAPI, allowed_methods: Callable[[str], list[s
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception):
-        return unexpected_error()  # logged by Starlette's server-error middleware
+        return unexpected_error()  # logged once, with the request id, by cairn.system.logs.RequestLog

@@ -17,7 +17,6 @@ PostgreSQL COMMIT that fails: whether it was stored is unknown, so the lane answ
 
 from __future__ import annotations
 
-import logging
 import re
 
 from cairn.auth import permissions as perms
@@ -33,13 +32,13 @@ from cairn.insights.schemas import AnnotationsRequest
 from cairn.kit.entities import repository_json
 from cairn.kit.json import JSONResponse
 from cairn.kit.schema import may_hold_nul
+from cairn.system import logs
 
 _REPO = r"/projects/([^/]+)/repos/([^/]+)/commits/([0-9a-fA-F]{40})"
 _BUILDS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/builds")
 _DEPLOYMENTS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/deployments")
 _ANNOTATIONS = re.compile(r"/rest/insights/(?:1\.0|latest)" + _REPO + "/reports/([^/]+)/annotations")
 _STATS = re.compile(r"/rest/build-status/(?:1\.0|latest)/commits/stats/([0-9a-fA-F]{40})")
-_LOG = logging.getLogger("uvicorn.error")  # where the server logs its other unexpected errors
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -114,7 +113,9 @@ class FastLane:
             try:
                 answer = await write(scope["app"].state, access, commit_id.lower(), *rest, body=body)
             except CommitFailed:  # stored or not, nobody can tell: a replay could store it twice
-                _LOG.exception("COMMIT failed in the fast lane: %s %s", scope["method"], scope["path"])
+                request_id = scope.get("state", {}).get("request_id")
+                logs.ERRORS.exception("COMMIT failed in the fast lane: %s %s [request %s]", scope["method"],
+                                      scope["path"], request_id, extra={"request_id": request_id})
                 return await unexpected_error()(scope, receive, send)  # as the full app's 500s: no X-AUSERNAME
             except Exception:  # a rejected body, a refusal or a failed statement: the full app answers it
                 pass

@@ -169,7 +169,13 @@ async def self_or_admin(request: Request, principal: Caller,
     return principal
 
 
+@_declares("NO_AUTH")
+async def unauthenticated() -> None:
+    """For what must answer without the database (/status): no credential is looked at."""
+
+
 Anyone = Annotated[Principal, Depends(anyone)]
+Unauthenticated = Annotated[None, Depends(unauthenticated)]
 SignedIn = Annotated[Principal, Depends(_global("LICENSED_USER", perms.LICENSED_USER))]
 ProjectCreator = Annotated[Principal, Depends(_global("PROJECT_CREATE", perms.PROJECT_CREATE))]
 Admin = Annotated[Principal, Depends(_global("ADMIN", perms.GLOBAL_ADMIN))]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from cairn.auth.deps import Anyone
-from cairn.system import schemas
+from cairn.auth.deps import Anyone, Unauthenticated
+from cairn.kit.json import JSONResponse
+from cairn.system import schemas, service
 
 router = APIRouter(tags=["System"])
 api_router = APIRouter(tags=["System"])
@@ -16,9 +17,15 @@ BUILD_NUMBER = "9004000"
 BUILD_DATE = "1735689600000"
 
 
-@router.get("/status", response_model=schemas.Status)
-async def status(caller: Anyone):
-    return {"state": "RUNNING"}
+@router.get("/status", response_model=schemas.Status,
+            responses={503: {"description": "The database does not answer"}})
+async def status(request: Request, caller: Unauthenticated):
+    """RUNNING when the server can serve requests: the database answers. Load balancers ask it, so it neither
+    authenticates nor waits on the request pool."""
+    if await service.database_answers(request.app.state.engine):
+        return {"state": "RUNNING"}
+    # Guess: Bitbucket's own state for a node that cannot serve, with a message saying why.
+    return JSONResponse({"state": "ERROR", "message": "The database does not answer."}, status_code=503)
 
 
 @router.api_route("/rest/", methods=["GET", "HEAD"], operation_id="rest_root")
