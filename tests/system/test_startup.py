@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 
-def _serve(tmp_path: Path, port: int, **env: str) -> subprocess.CompletedProcess:
+def _serve(tmp_path: Path, port: int, *args: str, **env: str) -> subprocess.CompletedProcess:
     cairn = Path(sys.executable).parent / "cairn"
     full = {k: v for k, v in os.environ.items() if not k.startswith("CAIRN_")}
     full.update({"CAIRN_HOME": str(tmp_path / "home"), **env})
-    return subprocess.run([str(cairn if cairn.exists() else shutil.which("cairn")), "serve", "--port", str(port)],
-                          env=full, capture_output=True, text=True, timeout=60)
+    return subprocess.run([str(cairn if cairn.exists() else shutil.which("cairn")), "serve", "--port", str(port),
+                           *args], env=full, capture_output=True, text=True, timeout=60)
 
 
 def _free_port() -> int:
@@ -46,3 +46,9 @@ def test_a_port_in_use_is_one_line_and_a_failure(tmp_path):
         result = _serve(tmp_path, taken.getsockname()[1])
     assert result.returncode != 0 and "cannot listen on 127.0.0.1:" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_several_workers_on_sqlite_are_refused(tmp_path):
+    result = _serve(tmp_path, _free_port(), "--workers", "2")
+    assert result.returncode != 0 and "needs PostgreSQL" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cairn.cli import admin, serve, verdict
+from cairn.cli import admin, backup, serve, verdict
 
 
 @click.group()
@@ -15,5 +15,7 @@ def main() -> None:
 main.add_command(serve.serve)
 main.add_command(serve.db)
 main.add_command(verdict.verdict)
+main.add_command(backup.backup)
+main.add_command(backup.restore)
 for command in admin.COMMANDS:
     main.add_command(command)

@@ -24,6 +24,10 @@ def serve(host: str, port: int, workers: int) -> None:
     # Worker processes build the app from the environment: hand them the listen address that way.
     os.environ["CAIRN_LISTEN_HOST"], os.environ["CAIRN_LISTEN_PORT"] = host, str(port)
     settings = Settings.from_env(host=host, port=port)
+    if workers > 1 and settings.sqlalchemy_url.startswith("sqlite"):
+        # Each process would queue its writers apart and fight over SQLite's one write lock: not tested, so refused.
+        raise click.ClickException("--workers above 1 needs PostgreSQL (CAIRN_DATABASE_URL=postgresql://...): "
+                                   "the embedded SQLite database takes one server process")
     preflight(settings)
     click.echo(start_line(settings, workers), err=True)
     uvicorn.run("cairn.cli.serve:app_factory", factory=True, host=host, port=port, workers=workers,
