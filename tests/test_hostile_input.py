@@ -74,7 +74,7 @@ def test_a_nul_in_a_deeply_nested_member_is_never_stored(repo, depth):
 
 
 def test_nul_in_a_basic_username_is_bad_credentials(repo):
-    assert_error(repo.as_user(("a\x00", "p")).get("/status"), 401,
+    assert_error(repo.as_user(("a\x00", "p")).get("/rest/api/latest/application-properties"), 401,
                  "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException")
 
 

@@ -44,7 +44,10 @@ def test_json_access_lines_carry_the_request_id_and_never_a_secret(json_server):
         httpx.get(f"{url}/rest/api/latest/projects", auth=("carol", "wrong-" + SECRET)),
         httpx.get(f"{url}/nope"),
     ]
-    time.sleep(0.3)
+    ids = [answer.headers["x-arequestid"] for answer in answers]
+    deadline = time.monotonic() + 5  # access lines are written in batches, about every half second
+    while not all(i in json_server.log_text() for i in ids) and time.monotonic() < deadline:
+        time.sleep(0.1)
     output = json_server.log_text()
     assert output.splitlines()[0].startswith("cairn ") and "database" in output.splitlines()[0]
     lines = [json.loads(line) for line in output.splitlines()[1:]]
@@ -62,7 +65,7 @@ def test_the_access_log_can_be_turned_off(tmp_path):
     srv = start_server("sqlite", tmp_path, None, CAIRN_ACCESS_LOG="0")
     try:
         assert httpx.get(f"{srv.url}/rest/api/latest/projects").status_code == 200
-        time.sleep(0.2)
+        time.sleep(1.0)  # past the batch interval: a line would be written by now
         assert "cairn.access" not in srv.log_text() and "/rest/api/latest/projects" not in srv.log_text()
     finally:
         stop_server(srv)
