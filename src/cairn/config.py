@@ -25,6 +25,7 @@ class Settings:
     insights_max_annotations: int = 1000
     access_log: bool = True  # a line per request on standard error (CAIRN_ACCESS_LOG=0: none)
     log_format: str = "text"  # or "json": one object per line (CAIRN_LOG_FORMAT)
+    metrics: str = "public"  # who may read /metrics: "public", "off", or one user's name (CAIRN_METRICS)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -46,6 +47,8 @@ class Settings:
             values["access_log"] = env["CAIRN_ACCESS_LOG"].strip().lower() not in ("0", "false", "no", "off")
         if env.get("CAIRN_LOG_FORMAT"):
             values["log_format"] = env["CAIRN_LOG_FORMAT"].strip().lower()
+        if env.get("CAIRN_METRICS"):
+            values["metrics"] = env["CAIRN_METRICS"].strip()
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -39,6 +39,10 @@ _BUILDS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/builds")
 _DEPLOYMENTS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/deployments")
 _ANNOTATIONS = re.compile(r"/rest/insights/(?:1\.0|latest)" + _REPO + "/reports/([^/]+)/annotations")
 _STATS = re.compile(r"/rest/build-status/(?:1\.0|latest)/commits/stats/([0-9a-fA-F]{40})")
+_TEMPLATE = "/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}"
+ROUTES = {"builds": f"/rest/api/latest{_TEMPLATE}/builds", "deployments": f"/rest/api/latest{_TEMPLATE}/deployments",
+          "annotations": f"/rest/insights/latest{_TEMPLATE}/reports/{{key}}/annotations",
+          "stats": "/rest/build-status/latest/commits/stats/{commitId}"}
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -77,14 +81,19 @@ class FastLane:
         path = scope["path"][len(scope.get("root_path", "")):] if scope.get("root_path") else scope["path"]
         method = scope["method"]
         if method == "POST" and (match := _BUILDS.fullmatch(path)):
+            scope["cairn.route"] = ROUTES["builds"]  # the metrics' label, as the full app's route would give it
             return await self._write(scope, receive, send, self._post_build, *match.groups())
         if method == "POST" and (match := _ANNOTATIONS.fullmatch(path)):
+            scope["cairn.route"] = ROUTES["annotations"]
             return await self._write(scope, receive, send, self._post_annotations, *match.groups())
         if method == "POST" and (match := _DEPLOYMENTS.fullmatch(path)):
+            scope["cairn.route"] = ROUTES["deployments"]
             return await self._write(scope, receive, send, self._post_deployment, *match.groups())
         if method == "GET" and (match := _STATS.fullmatch(path)):
+            scope["cairn.route"] = ROUTES["stats"]
             return await self._stats(scope, receive, send, match.group(1))
         if method == "GET" and (match := _ANNOTATIONS.fullmatch(path)):
+            scope["cairn.route"] = ROUTES["annotations"]
             return await self._report_annotations(scope, receive, send, *match.groups())
         return await self.app(scope, receive, send)
 

@@ -13,6 +13,7 @@ from cairn.builds.schemas import (
 )
 from cairn.builds.states import build_stats, parse_order
 from cairn.errors import bad_request, not_found
+from cairn.kit import written
 from cairn.kit.clock import now_ms
 from cairn.kit.commits import parse_commit_id
 
@@ -39,10 +40,12 @@ async def set_status(conn: AsyncConnection, repository_id: int, commit_id: str,
                      body: BuildStatusSetRequest) -> None:
     # One statement: cairn.lane also runs this on a direct connection, where each statement commits alone.
     await store.upsert_status(conn, _row_values(repository_id, commit_id, body))
+    written.BUILD_STATUSES.inc()
 
 
 async def set_legacy_status(conn: AsyncConnection, commit_id: str, body: LegacyBuildStatusRequest) -> None:
     await store.upsert_status(conn, _row_values(None, commit_id, body))
+    written.BUILD_STATUSES.inc()
 
 
 def _query_key(key: str | None, action: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import tempfile
 
 import click
 from sqlalchemy.engine import make_url
@@ -29,6 +30,9 @@ def serve(host: str, port: int, workers: int) -> None:
         raise click.ClickException("--workers above 1 needs PostgreSQL (CAIRN_DATABASE_URL=postgresql://...): "
                                    "the embedded SQLite database takes one server process")
     preflight(settings)
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Every worker writes its metrics here and /metrics sums them (prometheus-client's multiprocess mode).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cairn-metrics-")
     click.echo(start_line(settings, workers), err=True)
     uvicorn.run("cairn.cli.serve:app_factory", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", access_log=False)

@@ -14,6 +14,7 @@ from cairn.deployments.schemas import (
     deployment_json,
 )
 from cairn.errors import NO_SUCH_ENTITY, bad_request, not_found
+from cairn.kit import written
 from cairn.kit.clock import now_ms
 from cairn.kit.commits import parse_commit_id
 from cairn.kit.schema import INT64_MAX, INT64_MIN
@@ -32,6 +33,7 @@ async def put_deployment(conn: AsyncConnection, repository_id: int, commit_id: s
         "environment_type": environment.type, "environment_url": environment.url,
         "last_updated": body.last_updated if body.last_updated is not None else now_ms(),
     })
+    written.DEPLOYMENTS.inc()
     return deployment_json(row, repository)
 
 

@@ -18,6 +18,7 @@ from cairn.insights.schemas import (
     data_json,
     report_json,
 )
+from cairn.kit import written
 from cairn.kit.clock import now_ms
 
 MAX_KEY = 450  # no limit is documented; the same as the title's
@@ -65,6 +66,7 @@ async def put_report(conn: AsyncConnection, access: RepositoryAccess, commit_id:
     })
     if row is None:
         raise _not_creator()
+    written.REPORTS.inc()
     return report_json(row)
 
 
@@ -122,6 +124,7 @@ async def add_annotations(conn: AsyncConnection, access: RepositoryAccess, commi
     if len(stored) + len(annotations) > cap:
         raise _over_cap(cap)
     await store.insert_annotations(conn, report.id, annotations)
+    written.ANNOTATIONS.inc(len(annotations))
 
 
 async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
@@ -131,6 +134,7 @@ async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, commit
         raise bad_request(f"externalId must be shorter than {MAX_EXTERNAL_ID + 1} characters.", "externalId")
     report = await _writable_report(conn, access, commit_id, key)
     annotation = {**annotation, "externalId": external_id}
+    written.ANNOTATIONS.inc()
     if await store.replace_annotation(conn, report.id, annotation):
         return
     if await store.count_annotations(conn, report.id) + 1 > cap:

@@ -19,6 +19,7 @@ import sys
 import time
 
 from cairn.errors import unexpected_error
+from cairn.system import metrics
 
 ERRORS = logging.getLogger("cairn")
 FLUSH_SECONDS = 0.5
@@ -109,13 +110,15 @@ class RequestLog:
     access line (when `lines` is given), and for an error nothing answered, one log entry with the traceback and
     Bitbucket's 500 body (the error stops here, so nothing logs it a second time without the id)."""
 
-    def __init__(self, app, lines: AccessLines | None = None):
+    def __init__(self, app, lines: AccessLines | None = None, metrics: bool = True):
         self.app = app
         self.lines = lines
+        self.metrics = metrics
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        method, path = scope["method"], scope["path"]  # as asked (the layers below normalise them in place)
         request_id = _PREFIX + str(next(_NEXT))
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -130,15 +133,23 @@ class RequestLog:
                 message = dict(message, headers=[*message.get("headers", ()), header])
             await send(message)
 
+        if self.metrics:
+            metrics.IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            ERRORS.exception("unexpected error in %s %s [request %s]", scope["method"], scope["path"], request_id,
+            ERRORS.exception("unexpected error in %s %s [request %s]", method, path, request_id,
                              extra={"request_id": request_id})
             if status is None:
                 await unexpected_error()(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics:
+                metrics.IN_FLIGHT.dec()
+                route = metrics.route_template(scope)
+                metrics.REQUESTS.labels(method, route, str(status)).inc()
+                metrics.LATENCY.labels(route).observe(seconds)
             if self.lines is not None:
                 principal = state.get("principal")
-                self.lines.add(scope["method"], scope["path"], status, round((time.perf_counter() - started) * 1000, 1),
+                self.lines.add(method, path, status, round(seconds * 1000, 1),
                                None if principal is None or principal.anonymous else principal.name, request_id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from cairn.auth.deps import Anyone, Unauthenticated
+from cairn.db.uow import unit_of_work
+from cairn.errors import CairnError, error_response, unauthorized
 from cairn.kit.json import JSONResponse
-from cairn.system import schemas, service
+from cairn.system import metrics, schemas, service
 
 router = APIRouter(tags=["System"])
 api_router = APIRouter(tags=["System"])
@@ -58,3 +60,25 @@ async def build_capabilities(caller: Anyone):
 async def deployment_capabilities(caller: Anyone) -> dict:
     """An empty object means "deployments supported" to the Jenkins plugin."""
     return {}
+
+
+def metrics_route(app, reader: str) -> None:
+    """GET /metrics (Prometheus' text format) for `reader`: "public" (anyone), "off" (no such page), or the one
+    user (by name, with their password or a personal token) a Prometheus server scrapes as."""
+    if reader == "off":
+        return
+
+    async def endpoint(request: Request):
+        if reader != "public":
+            try:
+                async with unit_of_work(request.app.state.engine, write=False) as conn:
+                    principal = await request.app.state.authenticator.authenticate(
+                        conn, request.headers.get("authorization"))
+            except CairnError as error:
+                return error_response(error.status, error.message, error.exception_name)
+            if principal.anonymous or principal.name != reader:
+                denied = unauthorized(principal.anonymous)
+                return error_response(denied.status, denied.message, denied.exception_name)
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
+
+    app.add_route("/metrics", endpoint, methods=["GET"], include_in_schema=False)

@@ -1,0 +1,68 @@
+"""GET /metrics in Prometheus' text format: requests by route template, latency, rows written; who may read it
+is a setting; with several worker processes the figures are summed over all of them."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
+
+from cairn.app import create_app
+from cairn.config import Settings
+from tests.fixtures.api import BUILDS
+from tests.fixtures.postgres import PG_URL, create_database, drop_database
+from tests.fixtures.server import ADMIN, start_server, stop_server
+
+
+def _samples(text: str) -> dict:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def _value(samples: dict, name: str, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_requests_and_writes_are_counted_by_route_template(repo):
+    before = _samples(repo.get("/metrics").text)
+    body = {"key": "k", "state": "SUCCESSFUL", "url": "https://ci.example/1"}
+    for _ in range(3):
+        assert repo.post(BUILDS, json=body).status_code == 204
+    r = repo.get("/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    after = _samples(r.text)
+    route = "/rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/builds"
+    counted = ("cairn_requests_total", dict(method="POST", route=route, status="204"))
+    assert _value(after, counted[0], **counted[1]) - _value(before, counted[0], **counted[1]) == 3
+    assert (_value(after, "cairn_rows_written_total", kind="build_status")
+            - _value(before, "cairn_rows_written_total", kind="build_status")) == 3
+    assert _value(after, "cairn_request_duration_seconds_count", route=route) >= 3
+    assert ("cairn_db_pool_size", ()) in after and ("cairn_requests_in_flight", ()) in after
+    assert "PRJ" not in r.text and "admin" not in r.text  # templates, never a project, repository or user
+
+
+@pytest.mark.parametrize("reader, caller, status", [
+    ("off", ADMIN, 404), ("ops", None, 401), ("ops", ADMIN, 401), ("admin", ADMIN, 200), ("public", None, 200)])
+def test_who_may_read_the_metrics_is_a_setting(tmp_path, reader, caller, status):
+    settings = Settings(home=tmp_path, admin_username=ADMIN[0], admin_password=ADMIN[1], argon2_profile="cheapest",
+                        metrics=reader)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/metrics", auth=caller).status_code == status
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (CAIRN_TEST_POSTGRES_URL)")
+def test_two_workers_sum_their_metrics(tmp_path):
+    name, url = create_database("cairn_metrics")
+    srv = start_server("postgresql", tmp_path, url, "--workers", "2")
+    try:
+        with httpx.Client(base_url=srv.url, auth=ADMIN) as client:
+            for _ in range(40):  # new connections: the kernel spreads them over both workers
+                with httpx.Client(base_url=srv.url, auth=ADMIN) as fresh:
+                    assert fresh.get("/rest/api/latest/projects").status_code == 200
+            samples = _samples(client.get("/metrics").text)
+        assert _value(samples, "cairn_requests_total", method="GET", route="/rest/api/latest/projects",
+                      status="200") == 40
+    finally:
+        stop_server(srv)
+        drop_database(name)
