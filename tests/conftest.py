@@ -71,6 +71,15 @@ def api(backend) -> Api:
 
 
 @pytest.fixture
+def db_write(backend):
+    """Run a write statement against the test database and commit it: db_write("UPDATE ...", {...})."""
+    async def run(sql: str, params: dict | None = None) -> None:
+        async with backend.app.state.engine.begin() as conn:
+            await conn.execute(text(sql), params or {})
+    return lambda sql, params=None: backend.portal.call(run, sql, params)
+
+
+@pytest.fixture
 def db(backend):
     """Run SQL against the test database: db("SELECT ...") -> rows."""
     async def run(sql: str, params: dict | None = None):

@@ -114,3 +114,12 @@ async def count_in_repository(conn: AsyncConnection, repository_id: int,
 
 async def list_legacy_statuses(conn: AsyncConnection, commit_id: str, limit: int) -> list[dict]:
     return [status_json(r, legacy_listing=True) for r in await store.list_legacy_statuses(conn, commit_id, limit)]
+
+
+async def count_prunable(conn: AsyncConnection, repository_id: int | None, cutoff: int) -> int:
+    return await store.count_prunable(conn, repository_id, cutoff)
+
+
+async def prune(conn: AsyncConnection, repository_id: int | None, cutoff: int, limit: int) -> int:
+    """Delete up to `limit` rows older than `cutoff` (cairn prune calls it in short transactions)."""
+    return await store.prune(conn, repository_id, cutoff, limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Iterable
 
-from sqlalchemy import Integer, bindparam, case, delete, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import store as auth_store
@@ -147,3 +147,20 @@ async def list_legacy_statuses(conn: AsyncConnection, commit_id: str, limit: int
     stmt = (select(*_COLUMNS).select_from(_FROM).where(bs.c.repository_id.is_(None), bs.c.commit_id == commit_id)
             .order_by(bs.c.updated_date.desc(), bs.c.id.desc()).limit(limit))
     return (await conn.execute(stmt)).all()
+
+
+def _prunable(repository_id: int | None, cutoff: int):
+    """Statuses of one repository (None: legacy ones) last updated before `cutoff`; the (repository, updated)
+    index finds them, so a batch never scans the history."""
+    scope = bs.c.repository_id == repository_id if repository_id is not None else bs.c.repository_id.is_(None)
+    return and_(scope, bs.c.updated_date < cutoff)
+
+
+async def count_prunable(conn: AsyncConnection, repository_id: int | None, cutoff: int) -> int:
+    return (await conn.execute(select(func.count()).select_from(bs).where(_prunable(repository_id, cutoff)))).scalar()
+
+
+async def prune(conn: AsyncConnection, repository_id: int | None, cutoff: int, limit: int) -> int:
+    """Delete up to `limit` of them; how many went."""
+    batch = select(bs.c.id).where(_prunable(repository_id, cutoff)).limit(limit).scalar_subquery()
+    return (await conn.execute(delete(bs).where(bs.c.id.in_(batch)))).rowcount

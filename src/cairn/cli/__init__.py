@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cairn.cli import admin, backup, serve, verdict
+from cairn.cli import admin, backup, prune, serve, verdict
 
 
 @click.group()
@@ -17,5 +17,6 @@ main.add_command(serve.db)
 main.add_command(verdict.verdict)
 main.add_command(backup.backup)
 main.add_command(backup.restore)
+main.add_command(prune.prune)
 for command in admin.COMMANDS:
     main.add_command(command)

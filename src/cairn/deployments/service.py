@@ -115,3 +115,12 @@ async def environments_of_commits(conn: AsyncConnection, repository_id: int, com
         found.setdefault(row.commit_id, {}).setdefault(row.environment_key, (
             row.environment_key, row.environment_display_name, row.environment_type, row.state))
     return {commit: list(environments.values()) for commit, environments in found.items()}
+
+
+async def count_prunable(conn: AsyncConnection, repository_id: int, cutoff: int) -> int:
+    return await store.count_prunable(conn, repository_id, cutoff)
+
+
+async def prune(conn: AsyncConnection, repository_id: int, cutoff: int, limit: int) -> int:
+    """Delete up to `limit` rows older than `cutoff` (cairn prune calls it in short transactions)."""
+    return await store.prune(conn, repository_id, cutoff, limit)

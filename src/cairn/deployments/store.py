@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.db.dialect import upsert
@@ -127,3 +127,19 @@ async def environments_of_commits(conn: AsyncConnection, repository_id: int, com
                    d.c.state)
             .where(d.c.repository_id == repository_id, d.c.commit_id.in_(commit_ids)).order_by(*_NEWEST))
     return (await conn.execute(stmt)).all()
+
+
+def _prunable(repository_id: int, cutoff: int):
+    """Deployments last updated before `cutoff`, except each environment's latest and latest successful one."""
+    kept = select(env.c.latest_id).where(env.c.repository_id == repository_id, env.c.latest_id.isnot(None)).union(
+        select(env.c.successful_id).where(env.c.repository_id == repository_id, env.c.successful_id.isnot(None)))
+    return and_(d.c.repository_id == repository_id, d.c.last_updated < cutoff, d.c.id.notin_(kept))
+
+
+async def count_prunable(conn: AsyncConnection, repository_id: int, cutoff: int) -> int:
+    return (await conn.execute(select(func.count()).select_from(d).where(_prunable(repository_id, cutoff)))).scalar()
+
+
+async def prune(conn: AsyncConnection, repository_id: int, cutoff: int, limit: int) -> int:
+    batch = select(d.c.id).where(_prunable(repository_id, cutoff)).limit(limit).scalar_subquery()
+    return (await conn.execute(delete(d).where(d.c.id.in_(batch)))).rowcount

@@ -187,3 +187,12 @@ async def results_of_commits(conn: AsyncConnection, repository_id: int, commit_i
     for row in await store.results_of_commits(conn, repository_id, commit_ids) if commit_ids else ():
         found.setdefault(row.commit_id, []).append((row.key, row.title, row.result))
     return found
+
+
+async def count_prunable(conn: AsyncConnection, repository_id: int, cutoff: int) -> int:
+    return await store.count_prunable(conn, repository_id, cutoff)
+
+
+async def prune(conn: AsyncConnection, repository_id: int, cutoff: int, limit: int) -> int:
+    """Delete up to `limit` rows older than `cutoff` (cairn prune calls it in short transactions)."""
+    return await store.prune(conn, repository_id, cutoff, limit)

@@ -135,3 +135,17 @@ async def results_of_commits(conn: AsyncConnection, repository_id: int, commit_i
     stmt = (select(ir.c.commit_id, ir.c.key, ir.c.title, ir.c.result)
             .where(ir.c.repository_id == repository_id, ir.c.commit_id.in_(commit_ids)).order_by(ir.c.key))
     return (await conn.execute(stmt)).all()
+
+
+def _prunable(repository_id: int, cutoff: int):
+    return (ir.c.repository_id == repository_id) & (ir.c.created_date < cutoff)
+
+
+async def count_prunable(conn: AsyncConnection, repository_id: int, cutoff: int) -> int:
+    return (await conn.execute(select(func.count()).select_from(ir).where(_prunable(repository_id, cutoff)))).scalar()
+
+
+async def prune(conn: AsyncConnection, repository_id: int, cutoff: int, limit: int) -> int:
+    """Delete up to `limit` reports last written before `cutoff`, their annotations with them (cascade)."""
+    batch = select(ir.c.id).where(_prunable(repository_id, cutoff)).limit(limit).scalar_subquery()
+    return (await conn.execute(delete(ir).where(ir.c.id.in_(batch)))).rowcount

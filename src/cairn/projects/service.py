@@ -305,3 +305,7 @@ async def update_scoped_token(conn: AsyncConnection, target: ProjectRef | Reposi
 async def delete_scoped_token(conn: AsyncConnection, target: ProjectRef | RepositoryRef, token_id: str) -> None:
     row, _user = await scoped_token(conn, target, token_id)
     await auth_store.delete_token(conn, row.id, service_user_id=row.user_id)
+
+
+async def repository_ids(conn: AsyncConnection) -> list[int]:
+    return await store.repository_ids(conn)

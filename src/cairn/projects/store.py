@@ -181,3 +181,7 @@ async def search_repositories(conn: AsyncConnection, principal: Principal, text:
                                 for column in (repositories.c.name, repositories.c.slug, projects.c.key,
                                                projects.c.name))))
     return [auth_store.repository_ref(r, auth_store.project_ref(r)) for r in (await conn.execute(stmt)).all()]
+
+
+async def repository_ids(conn: AsyncConnection) -> list[int]:
+    return list((await conn.execute(select(repositories.c.id).order_by(repositories.c.id))).scalars())
