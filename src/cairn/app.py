@@ -22,6 +22,7 @@ from cairn.auth.permissions import SYS_ADMIN
 from cairn.config import Settings
 from cairn.db import migrate
 from cairn.db.engine import create_engine
+from cairn.db.outage import DatabaseOutage, database_gone
 from cairn.db.uow import unit_of_work
 from cairn.errors import (
     CairnError,
@@ -183,8 +184,11 @@ async def _housekeeping(app: FastAPI) -> None:
             if asyncio.get_running_loop().time() - last_record >= RECORD_SECONDS:
                 last_record = asyncio.get_running_loop().time()
                 await record_batches(app)
-        except Exception:  # a failed round loses timestamps and counts, never the loop
-            logs.ERRORS.exception("housekeeping failed (rate limit settings, token uses, refusals)")
+        except Exception as error:  # a failed round loses timestamps and counts, never the loop
+            if database_gone(error):
+                logs.ERRORS.warning("housekeeping skipped: the database cannot be reached (%s)", type(error).__name__)
+            else:
+                logs.ERRORS.exception("housekeeping failed (rate limit settings, token uses, refusals)")
 
 
 _GC_THRESHOLD = 10_000  # container allocations between young-generation collections (Python's default: 700)
@@ -245,6 +249,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # inside FastLane: the lane's answers never pass it
     app.add_middleware(FastLane)  # inside _Leniency: it sees normalised paths and methods
     app.add_middleware(_Leniency, context_path=context_path)
+    if not settings.sqlalchemy_url.startswith("sqlite"):
+        app.add_middleware(DatabaseOutage)  # a second try, or a fast 503, when PostgreSQL goes away
     app.state.access_lines = logs.AccessLines(settings.log_format) if settings.access_log else None
     # Outermost: it sees every request.
     app.add_middleware(RequestLog, lines=app.state.access_lines, metrics=settings.metrics != "off")

@@ -24,9 +24,9 @@ from cairn.auth.deps import RepositoryAccess
 from cairn.builds import service as builds
 from cairn.builds.schemas import BuildStatusSetRequest
 from cairn.db.direct import CommitFailed, direct_connection, in_transaction
+from cairn.db.outage import unavailable
 from cairn.deployments import service as deployments
 from cairn.deployments.schemas import DeploymentSetRequest
-from cairn.errors import unexpected_error
 from cairn.insights import service as insights
 from cairn.insights.schemas import AnnotationsRequest
 from cairn.kit.entities import repository_json
@@ -125,7 +125,7 @@ class FastLane:
                 request_id = scope.get("state", {}).get("request_id")
                 logs.ERRORS.exception("COMMIT failed in the fast lane: %s %s [request %s]", scope["method"],
                                       scope["path"], request_id, extra={"request_id": request_id})
-                return await unexpected_error()(scope, receive, send)  # as the full app's 500s: no X-AUSERNAME
+                return await unavailable()(scope, receive, send)  # not acknowledged: the client may try again
             except Exception:  # a rejected body, a refusal or a failed statement: the full app answers it
                 pass
             else:

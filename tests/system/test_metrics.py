@@ -39,7 +39,10 @@ def test_requests_and_writes_are_counted_by_route_template(repo):
             - _value(before, "cairn_rows_written_total", kind="build_status")) == 3
     assert _value(after, "cairn_request_duration_seconds_count", route=route) >= 3
     assert ("cairn_db_pool_size", ()) in after and ("cairn_requests_in_flight", ()) in after
-    assert "PRJ" not in r.text and "admin" not in r.text  # templates, never a project, repository or user
+    # Labels name routes as templates and kinds, never a project, repository or user.
+    ours = [labels for name, labels in after if name.startswith("cairn_")]
+    assert {label for labels in ours for label, _ in labels} <= {"method", "route", "status", "kind", "le"}
+    assert not [labels for labels in ours if any("PRJ" in value for _, value in labels)]
 
 
 @pytest.mark.parametrize("reader, caller, status", [

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from cairn.db.engine import SQLITE_BEGIN, is_sqlite
+from cairn.db.outage import CommitOutcomeUnknown, database_gone
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -43,12 +44,27 @@ async def unit_of_work(engine: AsyncEngine, write: bool = True) -> AsyncIterator
         if sqlite:
             conn = await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
         try:
-            async with conn.begin():
+            transaction = await conn.begin()
+            try:
                 yield conn
+            except BaseException as error:
+                try:
+                    await transaction.rollback()
+                except Exception:
+                    if sqlite or not database_gone(error):
+                        raise  # (on a connection that is gone the rollback fails too: the first error counts)
+                raise
+            try:
+                await transaction.commit()
+            except Exception as error:
+                if not sqlite and database_gone(error):
+                    raise CommitOutcomeUnknown() from error
+                raise
             for callback in conn.info.pop(_AFTER_COMMIT, ()):
                 callback()
         finally:
-            conn.info.pop(_AFTER_COMMIT, None)  # info outlives this checkout: never carry callbacks over
+            if not conn.invalidated:  # (reading an invalidated connection's info would reconnect it, here)
+                conn.info.pop(_AFTER_COMMIT, None)  # info outlives this checkout: never carry callbacks over
 
 
 async def _request_connection(request: Request) -> AsyncIterator[AsyncConnection]:
