@@ -127,7 +127,7 @@ def test_each_audited_action_is_recorded(repo, db):
         ("DELETE", f"{r_}/commits/{SHA}/builds", {"params": {"key": "k"}}),
         ("DELETE", f"{r_}/commits/{SHA}/deployments", {"params": {"key": "d", "environmentKey": "e",
                                                                    "deploymentSequenceNumber": 1}}),
-        ("PUT", f"/rest/access-tokens/latest/projects/PRJ", {"json": {"name": "t", "permissions": ["PROJECT_READ"]}}),
+        ("PUT", "/rest/access-tokens/latest/projects/PRJ", {"json": {"name": "t", "permissions": ["PROJECT_READ"]}}),
         ("DELETE", f"{P}/PRJ/repos/second", {}),
         ("DELETE", f"{P}/NEW", {}),
         ("DELETE", f"{a}/groups", {"params": {"name": "g"}}),

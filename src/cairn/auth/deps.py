@@ -16,7 +16,7 @@ from cairn.auth import permissions as perms
 from cairn.auth import store
 from cairn.auth.principal import Principal
 from cairn.db.uow import Conn
-from cairn.errors import no_such_project, no_such_repository, rate_limited, unauthorized
+from cairn.errors import CairnError, no_such_project, no_such_repository, rate_limited, unauthorized
 from cairn.kit.entities import ProjectRef, RepositoryRef
 from cairn.kit.schema import refuse_nul
 
@@ -167,6 +167,20 @@ async def self_or_admin(request: Request, principal: Caller,
         raise unauthorized(False)
     await refuse_nul(request)
     return principal
+
+
+def level_now(conn, access: ProjectAccess | RepositoryAccess):
+    """A coroutine function reading the caller's level on the project or repository of `access` as it stands now
+    in this transaction (0: they can no longer see it), to refuse a change that would lower it."""
+    async def read() -> int:
+        try:
+            if isinstance(access, ProjectAccess):
+                return (await project_access(conn, access.principal, access.project.key)).level
+            repository = access.repository
+            return (await repository_access(conn, access.principal, repository.project.key, repository.slug)).level
+        except CairnError:
+            return 0
+    return read
 
 
 @_declares("NO_AUTH")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import permissions as perms
 from cairn.auth import store
+from cairn.auth.backoff import FailedSignIns
 from cairn.auth.credentials import token_hash
 from cairn.auth.passwords import hash_password, verify_password
 from cairn.auth.principal import ANONYMOUS, Principal
@@ -375,21 +376,29 @@ async def delete_token(conn: AsyncConnection, owner_slug: str, token_id: str) ->
 SESSION_DAYS = 14  # guess: a fortnight, so a developer signs in about twice a month
 
 
-async def sign_in(conn: AsyncConnection, hasher: PasswordHasher, name: str, password: str) -> str | None:
-    """A new session's secret for a right user name and password (never a token), else None."""
+async def sign_in(conn: AsyncConnection, hasher: PasswordHasher, failures: FailedSignIns, name: str,
+                  password: str) -> tuple[str | None, int]:
+    """(a new session's secret, 0) for a right user name and password (never a token); (None, seconds to wait)
+    while the name backs off (counted with the API's failures, see backoff.py); else (None, 0)."""
+    wait = failures.wait(name)
+    if wait:
+        return None, wait
     row = await store.user_by_name(conn, name) if name and "\x00" not in name else None
     if row is None or not row.active:
         # Hash anyway, so the time taken does not tell a missing user from a wrong password.
         await verify_password(hasher, _decoy_hash(hasher), password)
-        return None
+        failures.failed(name)
+        return None, 0
     if not await verify_password(hasher, row.password_hash, password):
-        return None
+        failures.failed(name)
+        return None, 0
+    failures.succeeded(name)
     secret = secrets.token_urlsafe(32)
     now = now_ms()
     await store.delete_expired_sessions(conn, row.id, now)
     await store.insert_session(conn, secret_hash=token_hash(secret), user_id=row.id, created_date=now,
                                expires_date=now + SESSION_DAYS * 86_400_000)
-    return secret
+    return secret, 0
 
 
 @functools.cache

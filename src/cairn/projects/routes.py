@@ -21,7 +21,6 @@ from cairn.auth.deps import (
 )
 from cairn.auth.schemas import DetailedGroup, PermittedGroup, PermittedUser
 from cairn.db.uow import Conn
-from cairn.errors import CairnError
 from cairn.kit.entities import Project, Repository, project_json, repository_json
 from cairn.kit.json import JSONResponse
 from cairn.kit.paging import Page, Paging, page
@@ -182,28 +181,6 @@ async def revoke_repository(conn: Conn, access: RepoAdmin, name: Annotated[str |
 FilterQuery = Annotated[str | None, Query(alias="filter")]
 
 
-def _project_level(conn, access):
-    """The caller's level on the project as it stands now in this transaction (0: they can no longer see it)."""
-    async def level_now() -> int:
-        try:
-            return (await deps.project_access(conn, access.principal, access.project.key)).level
-        except CairnError:
-            return 0
-    return level_now
-
-
-def _repository_level(conn, access):
-    """The caller's level on the repository as it stands now in this transaction (0: they can no longer read it)."""
-    async def level_now() -> int:
-        repository = access.repository
-        try:
-            return (await deps.repository_access(conn, access.principal, repository.project.key,
-                                                 repository.slug)).level
-        except CairnError:
-            return 0
-    return level_now
-
-
 @router.get("/projects/{projectKey}/permissions/groups",
             responses={200: documented(Page[PermittedGroup], "A page of groups with a project permission")})
 async def list_project_group_grants(conn: Conn, access: ProjectAdmin, paging: Paging,
@@ -227,14 +204,14 @@ async def list_project_groups_without_grant(conn: Conn, access: ProjectAdmin, pa
 async def grant_project_to_groups(conn: Conn, access: ProjectAdmin, name: NameQuery = (),
                                   permission: Annotated[str | None, Query()] = None):
     await service.grant_groups(conn, access.principal, "project", access.project.id, list(name), permission,
-                               _project_level(conn, access))
+                               deps.level_now(conn, access))
 
 
 @router.delete("/projects/{projectKey}/permissions/groups", status_code=204, response_class=Response,
                responses={409: _conflict("The change would lower the caller's own permission")})
 async def revoke_project_from_group(conn: Conn, access: ProjectAdmin, name: Annotated[str | None, Query()] = None):
     await service.revoke_group(conn, access.principal, "project", access.project.id, name,
-                               _project_level(conn, access))
+                               deps.level_now(conn, access))
 
 
 @router.get("/projects/{projectKey}/repos/{repositorySlug}/permissions/groups",
@@ -260,14 +237,14 @@ async def list_repository_groups_without_grant(conn: Conn, access: RepoAdmin, pa
 async def grant_repository_to_groups(conn: Conn, access: RepoAdmin, name: NameQuery = (),
                                      permission: Annotated[str | None, Query()] = None):
     await service.grant_groups(conn, access.principal, "repository", access.repository.id, list(name), permission,
-                               _repository_level(conn, access))
+                               deps.level_now(conn, access))
 
 
 @router.delete("/projects/{projectKey}/repos/{repositorySlug}/permissions/groups", status_code=204,
                response_class=Response, responses={409: _conflict("The change would lower the caller's own level")})
 async def revoke_repository_from_group(conn: Conn, access: RepoAdmin, name: Annotated[str | None, Query()] = None):
     await service.revoke_group(conn, access.principal, "repository", access.repository.id, name,
-                               _repository_level(conn, access))
+                               deps.level_now(conn, access))
 
 
 _LEVEL_NAMES = {1: "READ", 2: "WRITE", 3: "ADMIN"}

@@ -34,16 +34,12 @@ async def login_form(request: Request, visitor: Visitor, next: Text = None):  # 
 @router.post("/login")
 async def login(request: Request, conn: Conn, visitor: Visitor, form: Form):
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
-    failures = request.app.state.authenticator.failed_sign_ins  # the API's backoff: one count per name
-    wait = failures.wait(username)
-    secret = None if wait else await users.sign_in(conn, request.app.state.hasher, username, password)
+    secret, wait = await users.sign_in(conn, request.app.state.hasher,
+                                       request.app.state.authenticator.failed_sign_ins, username, password)
     if secret is None:
-        if not wait:
-            failures.failed(username)
         # One message for both mistakes: which one was wrong is not for a stranger to learn.
         return render(request, "account/login.html", {"next": form.get("next") or "", "failed": True, "wait": wait,
                                                       "username": username}, status_code=401)
-    failures.succeeded(username)
     response = RedirectResponse(_local(form.get("next"), request.app.state.context_path), 303)
     secure = secure_cookies(request)
     response.set_cookie(SESSION_COOKIE, secret, max_age=users.SESSION_DAYS * 86400, httponly=True,
