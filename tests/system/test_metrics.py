@@ -3,6 +3,10 @@ is a setting; with several worker processes the figures are summed over all of t
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -69,3 +73,27 @@ def test_two_workers_sum_their_metrics(tmp_path):
     finally:
         stop_server(srv)
         drop_database(name)
+
+
+def test_requests_waiting_for_a_database_connection_are_counted(tmp_path):
+    srv = start_server("sqlite", tmp_path, None, CAIRN_DB_POOL_SIZE="1")
+    try:
+        with httpx.Client(base_url=srv.url, auth=ADMIN, timeout=60) as client:
+            assert client.post("/rest/api/latest/projects", json={"key": "PRJ", "name": "P"}).status_code == 201
+            assert client.post("/rest/api/latest/projects/PRJ/repos", json={"name": "repo"}).status_code == 201
+            outside = sqlite3.connect(tmp_path / "cairn.db", isolation_level=None)
+            outside.execute("BEGIN IMMEDIATE")  # the POST below holds the one connection, waiting for this lock
+            with ThreadPoolExecutor(2) as pool:
+                post = pool.submit(client.post, BUILDS, json={"key": "k", "state": "SUCCESSFUL", "url": "https://x/1"})
+                time.sleep(0.5)
+                get = pool.submit(client.get, BUILDS)
+                deadline = time.monotonic() + 10
+                # The GET waits, and so may the server's own housekeeping (rate limit settings every second).
+                while _value(_samples(client.get("/metrics").text), "cairn_db_pool_waiting") < 1:
+                    assert time.monotonic() < deadline, "the GET never showed as waiting for a connection"
+                    time.sleep(0.1)
+                outside.execute("ROLLBACK")
+                assert post.result().status_code == 204 and get.result().status_code == 200
+            assert _value(_samples(client.get("/metrics").text), "cairn_db_pool_waiting") == 0
+    finally:
+        stop_server(srv)

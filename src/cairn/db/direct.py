@@ -22,7 +22,7 @@ import aiosqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
-from cairn.db.engine import is_sqlite
+from cairn.db.engine import checkout, is_sqlite
 from cairn.db.uow import sqlite_writer_lock
 
 T = TypeVar("T")
@@ -84,7 +84,7 @@ def _unfit(driver) -> bool:
 
 @asynccontextmanager
 async def _pooled(engine: AsyncEngine):
-    pooled = await engine.raw_connection()
+    pooled = await checkout(engine, engine.raw_connection())
     try:
         yield pooled.driver_connection
     finally:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from prometheus_client import Gauge
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -10,6 +14,11 @@ from cairn.config import Settings
 # Execution option naming how a SQLite transaction begins: writers take the write lock up front
 # (BEGIN IMMEDIATE) so a read-then-write request never fails on a lock upgrade.
 SQLITE_BEGIN = "cairn_sqlite_begin"
+
+# Exposed by cairn.system.metrics; only a checkout that finds the pool all in use touches it.
+POOL_WAITING = Gauge("cairn_db_pool_waiting", "Requests waiting for a database connection (the pool is all in use)",
+                     multiprocess_mode="livesum")
+T = TypeVar("T")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -50,3 +59,15 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
 
 def is_sqlite(engine_or_conn) -> bool:
     return engine_or_conn.dialect.name == "sqlite"
+
+
+async def checkout(engine: AsyncEngine, connecting: Awaitable[T]) -> T:
+    """Await a connection from the pool, counted in cairn_db_pool_waiting while the pool has none free."""
+    pool = engine.sync_engine.pool
+    if pool.checkedout() < pool.size():
+        return await connecting
+    POOL_WAITING.inc()
+    try:
+        return await connecting
+    finally:
+        POOL_WAITING.dec()

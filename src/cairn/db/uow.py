@@ -10,7 +10,7 @@ from typing import Annotated, AsyncIterator
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from cairn.db.engine import SQLITE_BEGIN, is_sqlite
+from cairn.db.engine import SQLITE_BEGIN, checkout, is_sqlite
 from cairn.db.outage import CommitOutcomeUnknown, database_gone
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,7 +40,7 @@ async def unit_of_work(engine: AsyncEngine, write: bool = True) -> AsyncIterator
     async with AsyncExitStack() as stack:
         if sqlite and write:
             await stack.enter_async_context(sqlite_writer_lock(engine))
-        conn = await stack.enter_async_context(engine.connect())
+        conn = await checkout(engine, stack.enter_async_context(engine.connect()))
         if sqlite:
             conn = await conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
         try:
