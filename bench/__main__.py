@@ -501,6 +501,18 @@ def report(rows: list, table_text: str, footer: str, json_path: Path | None) -> 
         json_path.write_text(json.dumps([r.summary() for r in rows], indent=2) + "\n")
 
 
+def finish(results: list[dict], failures: int, table, args) -> int:
+    """Print table(results) and write the results as JSON when asked; the exit code (--check: 1 when a backend
+    failed or a result misses its target)."""
+    if results:
+        print()
+        print(table(results))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+    missed = failures or not all(r["meets_target"] for r in results)
+    return 1 if args.check and missed else 0
+
+
 # --- main -----------------------------------------------------------------------------------------------
 
 def run_backend(backend: str, workdir: Path, args, shas: list[str], cairn_command: list[str]) -> list[Row]:
