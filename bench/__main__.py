@@ -37,7 +37,7 @@ SCENARIOS = {
     "post": "POST /rest/api/latest/projects/PRJ/repos/repo/commits/<sha>/builds",
     "get": "GET /rest/build-status/latest/commits/stats/<sha>",
 }
-TARGET_RATIO, TARGET_P99_MS = 0.5, 50.0
+TARGET_RATIO, TARGET_P99_MS = 0.7, 20.0  # issue 14's bar (the house budget began at 0.5 and 50 ms)
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 _started: list["Server"] = []  # every process this run started, stopped on any exit
@@ -225,7 +225,6 @@ class Stack:
     postgres_url: str
     pool_size: int
     cairn_command: list[str]
-    sqlite_write_lock: bool = False
     databases: list[str] = field(default_factory=list)
     cairn: Server | None = None
     baseline: Server | None = None
@@ -261,8 +260,7 @@ class Stack:
                                [sys.executable, "-m", "uvicorn", "bench.baseline:app", "--host", "127.0.0.1",
                                 "--port", str(port), "--workers", "1", "--log-level", "warning",
                                 "--no-access-log"],
-                               dict(clean_env(), BENCH_DATABASE_URL=url, BENCH_POOL_SIZE=str(self.pool_size),
-                                    BENCH_SQLITE_WRITE_LOCK="1" if self.sqlite_write_lock else "0"),
+                               dict(clean_env(), BENCH_DATABASE_URL=url, BENCH_POOL_SIZE=str(self.pool_size)),
                                self.workdir / f"baseline-{self.backend}.log", port)
         self.cairn.start()
         self.baseline.start()
@@ -327,7 +325,8 @@ def wrk_run(out: subprocess.CompletedProcess) -> Run:
 
 def wrk(port: int, scenario: str, seconds: float, args, profile_to: Path | None = None,
         profile_pid: int | None = None) -> Run:
-    env = dict(os.environ, BENCH_SCENARIO=scenario, BENCH_AUTH=basic(USER), BENCH_SHAS=str(args.shas),
+    caller = ADMIN if getattr(args, "caller", "user") == "admin" else USER
+    env = dict(os.environ, BENCH_SCENARIO=scenario, BENCH_AUTH=basic(caller), BENCH_SHAS=str(args.shas),
                BENCH_KEYS=str(args.keys))
     argv = wrk_command(LUA, port, seconds, args)
     spy = None
@@ -517,8 +516,7 @@ def finish(results: list[dict], failures: int, table, args) -> int:
 
 def run_backend(backend: str, workdir: Path, args, shas: list[str], cairn_command: list[str]) -> list[Row]:
     rows: list[Row] = []
-    with Stack(backend, workdir, args.postgres_url, args.pool_size, cairn_command,
-               args.sqlite_write_lock) as stack:
+    with Stack(backend, workdir, args.postgres_url, args.pool_size, cairn_command) as stack:
         stack.set_up(shas, args.keys)
         if args.rate_limit:
             enable_rate_limit(stack.cairn.port)
@@ -558,8 +556,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the cores to the servers)")
     p.add_argument("--shas", type=int, default=64, help="distinct commits the load touches (default 64)")
     p.add_argument("--keys", type=int, default=4, help="build keys per commit (default 4)")
-    p.add_argument("--sqlite-write-lock", action=argparse.BooleanOptionalAction, default=True,
-                   help="baseline queues SQLite writers on an asyncio.Lock, as cairn's db/uow.py does (default on)")
+    p.add_argument("--caller", choices=("user", "admin"), default="user",
+                   help="who the load signs in as: `bench` with REPO_READ (default) or the system administrator")
     p.add_argument("--rate-limit", action="store_true",
                    help="turn cairn's rate limiting on (with a bucket the load never empties) before measuring")
     p.add_argument("--profile", type=Path, metavar="DIR",

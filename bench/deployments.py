@@ -39,8 +39,8 @@ from bench.__main__ import wrk as build_status_wrk
 LUA = Path(__file__).resolve().parent / "deployments.lua"
 HISTORY_REPO = "history"
 ENVIRONMENTS_PATH = f"/rest/api/1.0/projects/PRJ/repos/{HISTORY_REPO}/environments"
-TARGET_RATIO, TARGET_P99_MS = 0.5, 50.0  # the POST: as the build-status benchmark's target
-TARGET_GROWTH = 0.8  # the listing at 100k keeps at least 80% of its 10k throughput
+TARGET_RATIO, TARGET_P99_MS = 0.7, 20.0  # the POST: as the build-status benchmark's target
+TARGET_GROWTH = 0.9  # the listing at 100k keeps at least 90% of its 10k throughput (issue 14)
 EPOCH_MS = 1_700_000_000_000
 KEYS = 5  # deployment keys in the seeded history
 
@@ -226,7 +226,7 @@ def run_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> 
     result = Result(backend)
     # The build-status benchmark's baseline, driven exactly as `python -m bench` drives its "post".
     baseline_args = argparse.Namespace(threads=args.threads, connections=args.connections, shas=64, keys=4)
-    with Stack(backend, workdir, args.postgres_url, args.pool_size, cairn_command, True) as stack:
+    with Stack(backend, workdir, args.postgres_url, args.pool_size, cairn_command) as stack:
         stack.set_up(commit_ids(1), 1)  # PRJ/repo and the REPO_READ user `bench` (through cairn's API)
         admin, user, port = basic(ADMIN), basic(USER), stack.cairn.port
         # The POST the load sends is accepted (and answered as the plugin expects) before it is measured.
