@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 
 import pytest
 from sqlalchemy import func, select, text
 
 from cairn.db.direct import CommitFailed, in_transaction
+from cairn.builds import service as builds
+from cairn.builds.schemas import BuildStatusSetRequest
 from cairn.insights import store
+from tests.fixtures.api import SHA
 from tests.insights.conftest import report
 
 
@@ -97,3 +102,99 @@ def test_a_statement_missing_one_of_its_parameters_fails_and_stores_nothing(back
     with pytest.raises(KeyError):
         run(backend, work)
     assert stored(db) == []
+
+
+# --- group commit (SQLite): concurrent calls share a transaction ---------------------------------------------
+
+@pytest.fixture
+def sqlite_only(backend):
+    if backend.backend != "sqlite":
+        pytest.skip("on PostgreSQL each call has a transaction of its own (db/direct.py in_transaction)")
+
+def together(backend, *works):
+    """Each work in its own task, all submitted before any batch starts: (result or exception) per work."""
+    async def gather():
+        return await asyncio.gather(*(in_transaction(backend.app.state.engine, w) for w in works),
+                                    return_exceptions=True)
+    return backend.portal.call(gather)
+
+
+def adding(report_id, message: str, calls: list | None = None):
+    async def work(conn):
+        if calls is not None:
+            calls.append(message)
+        await store.insert_annotations(conn, report_id, [note(message)])
+        return message
+    return work
+
+
+def test_a_failing_write_in_a_batch_fails_alone(backend, db, report_id, sqlite_only):
+    class Refused(Exception):
+        pass
+
+    calls = []
+
+    async def refused(conn):
+        calls.append("bad")
+        await store.insert_annotations(conn, report_id, [note("bad")])
+        raise Refused
+
+    outcomes = together(backend, adding(report_id, "a", calls), refused, adding(report_id, "c", calls))
+    assert outcomes[0] == "a" and isinstance(outcomes[1], Refused) and outcomes[2] == "c"
+    assert stored(db) == ["a", "c"]
+    assert calls == ["a", "bad", "a", "bad", "c"]  # one batch, rolled back; then each alone
+
+
+def test_of_writes_to_one_key_in_a_batch_the_later_wins(backend, db, report_id, sqlite_only):
+    repository_id = db("SELECT id FROM repositories")[0][0]
+
+    def status(state: str):
+        request = BuildStatusSetRequest.model_validate({"key": "ci", "state": state, "url": "https://ci.example/1"})
+        return lambda conn: builds.set_status(conn, repository_id, SHA, request)
+
+    together(backend, *(status(state) for state in ("INPROGRESS", "FAILED", "SUCCESSFUL")))
+    assert db("SELECT state FROM build_statuses") == [("SUCCESSFUL",)]
+    together(backend, *(status(state) for state in ("SUCCESSFUL", "INPROGRESS")))
+    assert db("SELECT state FROM build_statuses") == [("INPROGRESS",)]
+
+
+def _outside_lock(backend):
+    """An outside transaction that holds SQLite's write lock; returns what ends it."""
+    conn = sqlite3.connect(backend.app.state.engine.url.database, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+
+    def release():
+        conn.execute("ROLLBACK")
+        conn.close()
+    return release
+
+
+def test_a_cancelled_write_never_happens_while_it_waits_and_is_logged_when_committed(backend, db, report_id, sqlite_only):
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logging.getLogger("cairn").addHandler(handler)
+
+    async def scenario():
+        engine = backend.app.state.engine
+        release = _outside_lock(backend)
+        running = asyncio.create_task(in_transaction(engine, adding(report_id, "running")))
+        await asyncio.sleep(0.3)  # its batch has begun, and waits for the outside lock
+        waiting = asyncio.create_task(in_transaction(engine, adding(report_id, "waiting")))
+        await asyncio.sleep(0.1)
+        running.cancel()
+        waiting.cancel()
+        await asyncio.gather(running, waiting, return_exceptions=True)
+        release()
+        for _ in range(100):  # the batch that was running commits once the lock is free
+            if seen:
+                break
+            await asyncio.sleep(0.05)
+        assert await in_transaction(engine, adding(report_id, "after")) == "after"
+
+    try:
+        backend.portal.call(scenario)
+    finally:
+        logging.getLogger("cairn").removeHandler(handler)
+    assert stored(db) == ["running", "after"]  # the waiting one never ran
+    assert seen == ["a write was committed after its request was cancelled (its client was not told)"]

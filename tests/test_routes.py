@@ -1,6 +1,9 @@
 """The route table: every route declares a permission, answers under 1.0 and latest, and is pinned."""
 
 from cairn.api import declared_permissions, route_table
+from cairn.kit.routing import FAST_PATH
+from cairn.lane import FastLane
+from tests.fixtures.api import SHA
 
 
 def test_every_route_declares_a_permission():
@@ -131,3 +134,30 @@ def test_route_table_is_pinned():
         "PUT /rest/insights/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/reports/{key}/annotations/{externalId}",
         "PUT /rest/required-builds/latest/projects/{projectKey}/repos/{repositorySlug}/condition/{id}",
     ]
+
+
+def test_the_fast_lane_answers_exactly_the_routes_that_declare_a_fast_path():
+    """Each route says whether cairn.lane answers it (kit/routing.fast_path); the lane matches no other path."""
+    lane = FastLane(None, route_table())
+    declared = []
+    for methods, template, route in route_table():
+        name = getattr(route.endpoint, FAST_PATH, None)
+        path = template.replace("{commitId}", SHA).replace("{", "").replace("}", "")  # {key} -> key, ...
+        for method in methods.split(","):
+            found = lane.route_for(method, path)
+            if name is None:
+                assert found is None or found[0] != template, f"{method} {template}"
+            else:
+                declared.append(f"{method} {template}")
+                assert found is not None and found[0] == template and found[1].__name__ == name, template
+                assert lane.route_for(method, path.replace(SHA, SHA[:12])) is None  # a short id: the full app's
+    assert sorted(d for d in declared if "/1.0/" not in d) == [
+        "GET /rest/build-status/latest/commits/stats/{commitId}",
+        "GET /rest/insights/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/reports/{key}"
+        "/annotations",
+        "POST /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/builds",
+        "POST /rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/deployments",
+        "POST /rest/insights/latest/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/reports/{key}"
+        "/annotations",
+    ]
+    assert len(declared) == 10  # each under 1.0 and latest

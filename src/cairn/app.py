@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from cairn import __version__
-from cairn.api import allowed_methods, declared_permissions, include_routes
+from cairn.api import allowed_methods, declared_permissions, include_routes, route_table
 from cairn.auth import service as users
 from cairn.auth import store as auth_store
 from cairn.auth.access import AccessCache
@@ -20,7 +20,7 @@ from cairn.auth.credentials import Authenticator
 from cairn.auth.passwords import make_hasher
 from cairn.auth.permissions import SYS_ADMIN
 from cairn.config import Settings
-from cairn.db import migrate
+from cairn.db import direct, migrate
 from cairn.db.engine import create_engine
 from cairn.db.outage import DatabaseOutage, database_gone
 from cairn.db.uow import unit_of_work
@@ -226,6 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.access_lines.flush()
             with suppress(Exception):  # shutting down with the database gone: the timestamps are not worth a hang
                 await record_batches(app)
+            await direct.close(app.state.engine)
             await app.state.engine.dispose()
 
     base_url = settings.public_base_url
@@ -247,7 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_web(app, context_path)  # after the API's handlers: it wraps them for pages
     app.add_middleware(SecurityHeaders)  # inside FastLane: the lane's answers never pass it
-    app.add_middleware(FastLane)  # inside _Leniency: it sees normalised paths and methods
+    app.add_middleware(FastLane, routes=list(route_table()))  # inside _Leniency: it sees normalised paths and methods
     app.add_middleware(_Leniency, context_path=context_path)
     if not settings.sqlalchemy_url.startswith("sqlite"):
         app.add_middleware(DatabaseOutage)  # a second try, or a fast 503, when PostgreSQL goes away

@@ -7,42 +7,37 @@ a bare FastAPI route at ~0.55 of the raw-ASGI baseline before any auth or SQL, s
 everything about the request is ordinary: a credential and a repository grant the caches already hold
 (auth/credentials.py, auth/access.py), a valid commit id, a body the route's own schema accepts, no query
 parameters. The lane calls the same service functions as the routes, on a direct driver connection
-(db/direct.py).
+(db/direct.py). Which routes it answers, and with which of its methods, each route declares
+(cairn.kit.routing.fast_path); the lane matches them by the route's own path.
 
 Anything else (a first request, bad input, a refusal, an error of any kind) is handed to the full app
 with the body replayed, so every error, header and status comes from the one place that defines them.
 The lane writes nothing it then hands on: what fails is rolled back first. The one exception is a
-PostgreSQL COMMIT that fails: whether it was stored is unknown, so the lane answers 500 itself.
+PostgreSQL COMMIT that fails: whether it was stored is unknown, so it is answered 503 (db/outage.py).
 """
 
 from __future__ import annotations
 
 import re
 
+from starlette.routing import compile_path
+
 from cairn.auth import permissions as perms
 from cairn.auth.deps import RepositoryAccess
 from cairn.builds import service as builds
 from cairn.builds.schemas import BuildStatusSetRequest
 from cairn.db.direct import CommitFailed, direct_connection, in_transaction
-from cairn.db.outage import unavailable
+from cairn.db.outage import CommitOutcomeUnknown
 from cairn.deployments import service as deployments
 from cairn.deployments.schemas import DeploymentSetRequest
 from cairn.insights import service as insights
 from cairn.insights.schemas import AnnotationsRequest
 from cairn.kit.entities import repository_json
 from cairn.kit.json import JSONResponse
+from cairn.kit.routing import FAST_PATH
 from cairn.kit.schema import may_hold_nul
-from cairn.system import logs
 
-_REPO = r"/projects/([^/]+)/repos/([^/]+)/commits/([0-9a-fA-F]{40})"
-_BUILDS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/builds")
-_DEPLOYMENTS = re.compile(r"/rest/api/(?:1\.0|latest)" + _REPO + "/deployments")
-_ANNOTATIONS = re.compile(r"/rest/insights/(?:1\.0|latest)" + _REPO + "/reports/([^/]+)/annotations")
-_STATS = re.compile(r"/rest/build-status/(?:1\.0|latest)/commits/stats/([0-9a-fA-F]{40})")
-_TEMPLATE = "/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}"
-ROUTES = {"builds": f"/rest/api/latest{_TEMPLATE}/builds", "deployments": f"/rest/api/latest{_TEMPLATE}/deployments",
-          "annotations": f"/rest/insights/latest{_TEMPLATE}/reports/{{key}}/annotations",
-          "stats": "/rest/build-status/latest/commits/stats/{commitId}"}
+_SHA = re.compile(r"[0-9a-fA-F]{40}")  # a full commit id: anything shorter the full app resolves or refuses
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -72,30 +67,37 @@ def _replaying(messages: list, receive):
 
 
 class FastLane:
-    def __init__(self, app):
+    """Answers the routes whose endpoints declare a fast path (cairn.kit.routing.fast_path) with the method of
+    this class they name, matching each by the route's own path: the route table is the one list of paths."""
+
+    def __init__(self, app, routes):
+        """`routes`: the route table, as (methods, full path, route) (cairn.api.route_table)."""
         self.app = app
+        self._routes: dict[str, list] = {}
+        for methods, path, route in routes:
+            handler = getattr(route.endpoint, FAST_PATH, None)
+            if handler is not None:
+                for method in methods.split(","):
+                    self._routes.setdefault(method, []).append((compile_path(path)[0], path, getattr(self, handler)))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope.get("query_string"):
             return await self.app(scope, receive, send)
         path = scope["path"][len(scope.get("root_path", "")):] if scope.get("root_path") else scope["path"]
-        method = scope["method"]
-        if method == "POST" and (match := _BUILDS.fullmatch(path)):
-            scope["cairn.route"] = ROUTES["builds"]  # the metrics' label, as the full app's route would give it
-            return await self._write(scope, receive, send, self._post_build, *match.groups())
-        if method == "POST" and (match := _ANNOTATIONS.fullmatch(path)):
-            scope["cairn.route"] = ROUTES["annotations"]
-            return await self._write(scope, receive, send, self._post_annotations, *match.groups())
-        if method == "POST" and (match := _DEPLOYMENTS.fullmatch(path)):
-            scope["cairn.route"] = ROUTES["deployments"]
-            return await self._write(scope, receive, send, self._post_deployment, *match.groups())
-        if method == "GET" and (match := _STATS.fullmatch(path)):
-            scope["cairn.route"] = ROUTES["stats"]
-            return await self._stats(scope, receive, send, match.group(1))
-        if method == "GET" and (match := _ANNOTATIONS.fullmatch(path)):
-            scope["cairn.route"] = ROUTES["annotations"]
-            return await self._report_annotations(scope, receive, send, *match.groups())
-        return await self.app(scope, receive, send)
+        found = self.route_for(scope["method"], path)
+        if found is None:
+            return await self.app(scope, receive, send)
+        template, handler, params = found
+        scope["cairn.route"] = template  # the metrics' label, as the full app's route would give it
+        return await handler(scope, receive, send, *params)
+
+    def route_for(self, method: str, path: str):
+        """(the route's path, the handler, the path's parameters in order) of the fast-path route the request is
+        for; None for any other request."""
+        for path_regex, template, handler in self._routes.get(method, ()):
+            if (match := path_regex.match(path)) and _SHA.fullmatch(match["commitId"]):
+                return template, handler, match.groups()
+        return None
 
     def _principal(self, scope):
         """The signed-in caller whose credential is cached, once the rate limiter lets the request through
@@ -121,11 +123,8 @@ class FastLane:
         if access and not may_hold_nul(body):  # the full app names where the NUL is
             try:
                 answer = await write(scope["app"].state, access, commit_id.lower(), *rest, body=body)
-            except CommitFailed:  # stored or not, nobody can tell: a replay could store it twice
-                request_id = scope.get("state", {}).get("request_id")
-                logs.ERRORS.exception("COMMIT failed in the fast lane: %s %s [request %s]", scope["method"],
-                                      scope["path"], request_id, extra={"request_id": request_id})
-                return await unavailable()(scope, receive, send)  # not acknowledged: the client may try again
+            except CommitFailed as error:  # stored or not, nobody can tell: a replay could store it twice
+                raise CommitOutcomeUnknown from error  # db/outage.py answers 503, and logs it in one line
             except Exception:  # a rejected body, a refusal or a failed statement: the full app answers it
                 pass
             else:
@@ -136,11 +135,20 @@ class FastLane:
                 return await send({"type": "http.response.body", "body": b""})
         await self.app(scope, _replaying(messages, receive), send)
 
+    async def post_build(self, scope, receive, send, *params):
+        await self._write(scope, receive, send, self._post_build, *params)
+
+    async def post_annotations(self, scope, receive, send, *params):
+        await self._write(scope, receive, send, self._post_annotations, *params)
+
+    async def post_deployment(self, scope, receive, send, *params):
+        await self._write(scope, receive, send, self._post_deployment, *params)
+
     @staticmethod
     async def _post_build(state, access: RepositoryAccess, commit_id: str, body: bytes) -> None:
         request = BuildStatusSetRequest.model_validate_json(body)
-        async with direct_connection(state.engine, write=True) as conn:
-            await builds.set_status(conn, access.repository.id, commit_id, request)
+        await in_transaction(state.engine, lambda conn: builds.set_status(conn, access.repository.id, commit_id,
+                                                                          request), one_statement=True)
 
     @staticmethod
     async def _post_annotations(state, access: RepositoryAccess, commit_id: str, key: str, body: bytes) -> None:
@@ -156,13 +164,13 @@ class FastLane:
         return await in_transaction(state.engine, lambda conn: deployments.put_deployment(
             conn, access.repository.id, commit_id, request, repository))
 
-    async def _report_annotations(self, scope, receive, send, project_key: str, slug: str, commit_id: str,
-                                  key: str):
+    async def report_annotations(self, scope, receive, send, project_key: str, slug: str, commit_id: str,
+                                 key: str):
         """GET .../reports/{key}/annotations (its route declares RepoRead) for a signed-in caller with read access."""
         access = self._reader(scope, project_key, slug)
         if access:
             try:
-                async with direct_connection(scope["app"].state.engine, write=False) as conn:
+                async with direct_connection(scope["app"].state.engine) as conn:
                     answer = await insights.report_annotations(conn, access.repository.id, commit_id.lower(), key)
             except Exception:  # a missing report or a failed statement: the full app answers it
                 pass
@@ -171,11 +179,11 @@ class FastLane:
                 return await JSONResponse(answer)(scope, receive, send)
         await self.app(scope, receive, send)
 
-    async def _stats(self, scope, receive, send, commit_id: str):
+    async def stats(self, scope, receive, send, commit_id: str):
         principal = self._principal(scope)
         if principal is not None:
             try:
-                async with direct_connection(scope["app"].state.engine, write=False) as conn:
+                async with direct_connection(scope["app"].state.engine) as conn:
                     stats = await builds.stats(conn, principal, commit_id.lower(), False)
             except Exception:  # the full app answers it
                 pass

@@ -18,6 +18,7 @@ from cairn.builds.schemas import (
 from cairn.db.uow import Conn
 from cairn.kit.commits import CommitId
 from cairn.kit.paging import Page, Paging, page
+from cairn.kit.routing import fast_path
 
 router = APIRouter(tags=["Builds"])
 legacy_router = APIRouter(tags=["Builds (legacy)"])
@@ -26,6 +27,7 @@ _BUILDS = "/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/buil
 
 
 @router.post(_BUILDS, status_code=204, response_class=Response)
+@fast_path("post_build")
 async def add_build_status(conn: Conn, access: RepoReadSignedIn, commit: CommitId, body: BuildStatusSetRequest):
     """Store a build status; re-posting a key replaces it (REPO_READ)."""
     await service.set_status(conn, access.repository.id, commit, body)
@@ -55,6 +57,7 @@ async def get_multiple_build_stats(conn: Conn, caller: SignedIn, commits: Annota
 
 
 @legacy_router.get("/commits/stats/{commitId}", response_model=BuildStats, response_model_exclude_none=True)
+@fast_path("stats")
 async def get_build_stats(conn: Conn, caller: SignedIn, commit: CommitId,
                           includeUnique: Annotated[bool, Query()] = False):  # noqa: N803
     return await service.stats(conn, caller, commit, includeUnique)

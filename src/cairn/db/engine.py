@@ -14,6 +14,8 @@ from cairn.config import Settings
 # Execution option naming how a SQLite transaction begins: writers take the write lock up front
 # (BEGIN IMMEDIATE) so a read-then-write request never fails on a lock upgrade.
 SQLITE_BEGIN = "cairn_sqlite_begin"
+# Every SQLite connection, the engine's and db/direct.py's own.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000")
 
 # Exposed by cairn.system.metrics; only a checkout that finds the pool all in use touches it.
 POOL_WAITING = Gauge("cairn_db_pool_waiting", "Requests waiting for a database connection (the pool is all in use)",
@@ -45,10 +47,8 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy's BEGIN below decide transactions, not the driver.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

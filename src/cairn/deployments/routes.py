@@ -15,7 +15,7 @@ from cairn.kit.commits import CommitId
 from cairn.kit.entities import repository_json
 from cairn.kit.json import JSONResponse
 from cairn.kit.paging import Page, Paging, page
-from cairn.kit.routing import base_url, documented
+from cairn.kit.routing import base_url, documented, fast_path
 
 router = APIRouter(tags=["Deployments"])
 
@@ -25,6 +25,7 @@ Param = Annotated[str | None, Query()]
 
 
 @router.post(_DEPLOYMENTS, responses={200: documented(Deployment, "The deployment")})
+@fast_path("post_deployment")
 async def add_deployment(request: Request, conn: Conn, access: RepoReadSignedIn, commit: CommitId,
                          body: DeploymentSetRequest):
     """Create a deployment, or update the one with the same key, environment and sequence number."""

@@ -14,7 +14,7 @@ from cairn.insights.schemas import AnnotationRequest, Annotations, AnnotationsRe
 from cairn.kit.commits import CommitId
 from cairn.kit.json import JSONResponse
 from cairn.kit.paging import Page, Paging, page
-from cairn.kit.routing import documented
+from cairn.kit.routing import documented, fast_path
 
 router = APIRouter(tags=["Code Insights"])
 
@@ -53,11 +53,13 @@ async def delete_report(conn: Conn, access: RepoReadSignedIn, commit: CommitId, 
 
 
 @router.get(_REPORT + "/annotations", responses={200: documented(Annotations, "The annotations")})
+@fast_path("report_annotations")
 async def get_report_annotations(conn: Conn, access: RepoRead, commit: CommitId, key: Key):
     return JSONResponse(await service.report_annotations(conn, access.repository.id, commit, key))
 
 
 @router.post(_REPORT + "/annotations", status_code=204, response_class=Response)
+@fast_path("post_annotations")
 async def add_annotations(request: Request, conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key,
                           body: AnnotationsRequest):
     """Add annotations (the report's creator only): all of them, or none when one is rejected."""

@@ -13,3 +13,15 @@ def base_url(request: Request) -> str:
 def documented(model, description: str) -> dict:
     """A `responses=` entry: documents a body shape without validating responses at run time."""
     return {"model": model, "description": description}
+
+
+FAST_PATH = "cairn_fast_path"
+
+
+def fast_path(handler: str):
+    """Declare that cairn.lane answers this route's ordinary requests itself, with its method `handler` (the
+    lane reads the declaration off the route table, so the path is written once)."""
+    def declare(endpoint):
+        setattr(endpoint, FAST_PATH, handler)
+        return endpoint
+    return declare
