@@ -13,7 +13,7 @@ API as bench/__main__.py does (PRJ/repo, a REPO_READ user `bench` who owns the r
 
 cairn's figure is the client-side wall-clock time of the request (httpx, one keep-alive connection, HTTP
 Basic as `bench`; the body is serialised before the clock starts). Medians over --repeat rounds after
---warmup rounds; cairn and the baseline alternate within a round. Target: cairn's POST <= 2x the baseline
+--warmup rounds; cairn and the baseline alternate within a round. Target: cairn's POST <= 1.5x the baseline
 insert on both databases. See bench/README.md.
 """
 
@@ -36,7 +36,7 @@ from bench.__main__ import (USER, Server, add_common_options, basic, cairn_serve
                             expect, format_table, free_port, new_database, report, run_backends, set_up_repo,
                             start_harness)
 
-TARGET_POST_RATIO = 2.0
+TARGET_POST_RATIO = 1.5  # issue 14 (it was 2.0)
 SHA = "a1b2c3d4" * 5
 REPORT_KEY = "bench.lint"
 REPORT = f"/rest/insights/latest/projects/PRJ/repos/repo/commits/{SHA}/reports/{REPORT_KEY}"
