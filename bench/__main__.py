@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import base64
 import collections
+import contextlib
 import json
 import os
 import re
@@ -197,6 +198,23 @@ def cairn_server(backend: str, workdir: Path, cairn_command: list[str], pool_siz
     port = free_port()
     return Server(f"cairn ({backend})", [*cairn_command, "serve", "--host", "127.0.0.1", "--port", str(port)],
                   env, workdir / f"cairn-{backend}.log", port)
+
+
+@contextlib.contextmanager
+def lone_cairn(backend: str, workdir: Path, args, cairn_command: list[str], label: str):
+    """One `cairn serve` on a fresh database, PRJ/repo and `bench` set up through its API: (the server, its
+    PostgreSQL URL or None); stopped, and its database dropped, on leaving."""
+    databases: list[str] = []
+    url = new_database(args.postgres_url, f"cairn_{label}_{os.getpid()}", databases) if backend == "postgresql" else None
+    server = cairn_server(backend, workdir, cairn_command, args.pool_size, url)
+    try:
+        server.start()
+        server.wait_ready()
+        set_up_repo(server.port)
+        yield server, url
+    finally:
+        server.stop()
+        drop_databases(args.postgres_url, databases)
 
 
 def enable_rate_limit(port: int) -> None:

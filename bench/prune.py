@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import statistics
 import subprocess
@@ -21,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.__main__ import (Run, add_common_options, cairn_server, drop_databases, finish, format_table,
-                            new_database, run_backends, set_up_repo, start_harness, wrk)
+from bench.__main__ import (Run, add_common_options, finish, format_table, lone_cairn, run_backends, start_harness,
+                            wrk)
 
 OLD = 1_600_000_000_000  # 2020-09: far older than the 30-day cutoff
 TARGET_P99_MS = 50.0
@@ -64,13 +63,7 @@ def _summary(runs: list[Run]) -> dict:
 
 
 def prune_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> list[dict]:
-    databases: list[str] = []
-    url = new_database(args.postgres_url, f"cairn_prune_{os.getpid()}", databases) if backend == "postgresql" else None
-    server = cairn_server(backend, workdir, cairn_command, args.pool_size, url)
-    try:
-        server.start()
-        server.wait_ready()
-        set_up_repo(server.port)
+    with lone_cairn(backend, workdir, args, cairn_command, "prune") as (server, url):
         started = time.monotonic()
         seed(backend, Path(server.env["CAIRN_HOME"]), url, args.rows)
         print(f"  {backend:<10} seeded {args.rows} old statuses in {time.monotonic() - started:.1f} s", flush=True)
@@ -89,9 +82,6 @@ def prune_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -
         if pruning.returncode != 0:
             raise RuntimeError(f"cairn prune failed ({pruning.returncode}): {err}")
         deleted = int(out.split("deleted ")[1].split()[0])
-    finally:
-        server.stop()
-        drop_databases(args.postgres_url, databases)
     quiet, busy = _summary(before), _summary(during)
     ok = busy["p99_ms"] < TARGET_P99_MS and not quiet["errors"] and not busy["errors"] and deleted == args.rows
     return [{"backend": backend, "rows": args.rows, "deleted": deleted, "prune_seconds": took,

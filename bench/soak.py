@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.__main__ import (USER, add_common_options, basic, cairn_server, drop_databases, expect, finish,
-                            format_table, new_database, run_backends, set_up_repo, start_harness)
+from bench.__main__ import (USER, add_common_options, basic, expect, finish, format_table, lone_cairn, run_backends,
+                            start_harness)
 
 LUA = Path(__file__).resolve().parent / "soak.lua"
 CONNECTIONS = {"build": 6, "stats": 4, "annotations": 2, "deployment": 4}  # 16 in all
@@ -134,13 +134,7 @@ class RssSampler(threading.Thread):
 
 
 def soak_backend(backend: str, workdir: Path, args, cairn_command: list[str]) -> dict:
-    databases: list[str] = []
-    url = new_database(args.postgres_url, f"cairn_soak_{os.getpid()}", databases) if backend == "postgresql" else None
-    server = cairn_server(backend, workdir, cairn_command, args.pool_size, url)
-    try:
-        server.start()
-        server.wait_ready()
-        set_up_repo(server.port)
+    with lone_cairn(backend, workdir, args, cairn_command, "soak") as (server, url):
         peak_reports = 100  # room for 20,000 annotation POSTs at the peak, far more than one core answers
         make_reports(server.port, 0, peak_reports)
         peak = run_mix(server.port, args.peak_seconds, 0, {}, peak_reports)
@@ -166,9 +160,6 @@ def soak_backend(backend: str, workdir: Path, args, cairn_command: list[str]) ->
         soak = run_mix(server.port, seconds, 2 * SOAK_OFFSET, delays, reports)
         sampler.stop()
         after = count_rows(backend, Path(server.env["CAIRN_HOME"]), url)
-    finally:
-        server.stop()
-        drop_databases(args.postgres_url, databases)
     kinds = {}
     for kind, run in soak.items():
         stored = after[kind] - before[kind] if kind in TABLES else None

@@ -66,6 +66,11 @@ class Settings:
         return url
 
     @property
+    def database_usable(self) -> bool:
+        """Whether the URL names a database cairn has a driver for (SQLite file or PostgreSQL)."""
+        return self.sqlalchemy_url.startswith(("sqlite+aiosqlite:///", "postgresql+asyncpg://"))
+
+    @property
     def public_base_url(self) -> str:
         """The externally visible base URL (may carry a context path), without a trailing slash."""
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")

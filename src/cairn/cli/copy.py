@@ -30,7 +30,7 @@ def copy(to: str) -> None:
     """Copy every row of the configured database into another, empty one (e.g. SQLite to PostgreSQL)."""
     source = Settings.from_env()
     target = Settings.from_env(database_url=to)
-    if not target.sqlalchemy_url.startswith(("sqlite+aiosqlite:///", "postgresql+asyncpg://")):
+    if not target.database_usable:
         raise click.ClickException("--to names no database cairn can use: give postgresql://... or sqlite:///...")
     if target.sqlalchemy_url == source.sqlalchemy_url:
         raise click.ClickException("--to names the configured database itself")

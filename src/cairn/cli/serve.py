@@ -43,7 +43,7 @@ def preflight(settings: Settings) -> None:
     cairn cannot use, a data directory it cannot write, a database that does not answer (migrations are
     applied here, once, before any worker starts), a port already taken."""
     url = settings.sqlalchemy_url
-    if not url.startswith(("sqlite+aiosqlite:///", "postgresql+asyncpg://")):
+    if not settings.database_usable:
         raise click.ClickException(f"CAIRN_DATABASE_URL names no database cairn can use: give postgresql://... "
                                    f"or sqlite:///... (got '{make_url(url).render_as_string(hide_password=True)}')")
     if url.startswith("sqlite"):
