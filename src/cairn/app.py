@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from contextlib import asynccontextmanager, suppress
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -73,7 +73,8 @@ class _Leniency:
     - HEAD is answered for every GET resource, without a body (as Jersey does).
     - API bodies are read as JSON whatever Content-Type the client declares (several operations declare */*);
       the pages' forms keep theirs.
-    - Authenticated responses carry X-AUSERNAME and X-AUSERID (clients learn "who am I" from them).
+    (Authenticated responses carry X-AUSERNAME and X-AUSERID: cairn.system.logs.RequestLog adds them with the
+    request id, so a response passes one send wrapper, not two.)
     """
 
     def __init__(self, app, context_path: str = ""):
@@ -107,21 +108,15 @@ class _Leniency:
             changes["headers"] = headers
         if changes:
             scope.update(changes)  # in place: the request log reads the route the router matched from this scope
-        state = scope.setdefault("state", {})
+        if not head:
+            return await self.app(scope, receive, send)
 
-        async def send_with_user(message):
-            if message["type"] == "http.response.start":
-                principal = state.get("principal")
-                if principal is not None and not principal.anonymous:
-                    message = dict(message, headers=list(message.get("headers", [])) + [
-                        # Percent-encoded so a non-ASCII name survives HTTP's latin-1 headers.
-                        (b"x-ausername", quote(principal.name, safe="@+!$&'()*,;=:").encode("ascii")),
-                        (b"x-auserid", str(principal.user_id).encode())])
-            elif head and message["type"] == "http.response.body":
+        async def send_without_body(message):
+            if message["type"] == "http.response.body":
                 message = dict(message, body=b"")
             await send(message)
 
-        await self.app(scope, receive, send_with_user)
+        await self.app(scope, receive, send_without_body)
 
 
 # Permissions an anonymous caller can hold (read access to public projects and repositories).
@@ -191,6 +186,28 @@ async def _housekeeping(app: FastAPI) -> None:
                 logs.ERRORS.exception("housekeeping failed (rate limit settings, token uses, refusals)")
 
 
+class _Cairn(FastAPI):
+    """FastAPI without the layers it puts in front of the app's own middleware: Starlette's error middleware
+    (RequestLog, the outermost of cairn's, already logs every unexpected error and answers it in Bitbucket's
+    body, so none ever reached it), OpenTelemetry's (cairn does not use it; checking whether it is configured
+    read the environment three times a request) and the body limit (cairn sets none). Each layer is a frame on
+    every resumption of every request: in-process (16 concurrent callers, no server), the stats GET took 102 us of CPU with them, 88 without."""
+
+    def build_middleware_stack(self):
+        stack = super().build_middleware_stack()
+        while not isinstance(stack, RequestLog):
+            stack = stack.app
+        return stack
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            return await super().__call__(scope, receive, send)
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        scope["app"] = self
+        await self.middleware_stack(scope, receive, send)
+
+
 _GC_THRESHOLD = 10_000  # container allocations between young-generation collections (Python's default: 700)
 
 
@@ -232,7 +249,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     base_url = settings.public_base_url
     context_path = urlsplit(base_url).path.rstrip("/")
     # The document's server is the externally visible base URL; its paths start at /rest.
-    app = FastAPI(title="cairn", version=__version__, lifespan=lifespan, default_response_class=JSONResponse,
+    app = _Cairn(title="cairn", version=__version__, lifespan=lifespan, default_response_class=JSONResponse,
                   description="Bitbucket Data Center's Builds and Deployments REST API, self-hosted.",
                   docs_url=None, openapi_url=OPENAPI_PATH, redoc_url=None, root_path_in_servers=False,
                   servers=[{"url": base_url}])

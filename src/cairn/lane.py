@@ -183,7 +183,7 @@ class FastLane:
         principal = self._principal(scope)
         if principal is not None:
             try:
-                async with direct_connection(scope["app"].state.engine) as conn:
+                async with direct_connection(scope["app"].state.engine, quick=True) as conn:
                     stats = await builds.stats(conn, principal, commit_id.lower(), False)
             except Exception:  # the full app answers it
                 pass

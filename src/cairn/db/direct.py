@@ -114,6 +114,21 @@ class _SQLiteConnections:
         self._idle: asyncio.Queue = asyncio.Queue()
         self._readers = 0
         self._writer: aiosqlite.Connection | None = None
+        self._inline: sqlite3.Connection | None = None
+
+    def inline(self) -> sqlite3.Connection:
+        """The connection the event loop's own thread reads on, for statements of a few microseconds (an index
+        lookup of one commit's statuses): the trip to a reader's thread and back cost several times the statement
+        (issue 14). WAL lets a reader through while another connection writes; its busy timeout is 0, so in the
+        rare case it would wait (a checkpoint that must reset the log) it fails at once and the lane hands the
+        request to the full app instead of stalling every request."""
+        if self._inline is None:
+            conn = sqlite3.connect(self._path, isolation_level=None)
+            for pragma in SQLITE_PRAGMAS:
+                conn.execute(f"PRAGMA {pragma}")
+            conn.execute("PRAGMA busy_timeout=0")
+            self._inline = conn
+        return self._inline
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self._path, timeout=30, isolation_level=None)
@@ -143,6 +158,9 @@ class _SQLiteConnections:
         return self._writer
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         while not self._idle.empty():
             await self._idle.get_nowait().close()
         self._readers = 0
@@ -152,10 +170,14 @@ class _SQLiteConnections:
 
 
 @asynccontextmanager
-async def direct_connection(engine: AsyncEngine) -> AsyncIterator[DirectConnection]:
+async def direct_connection(engine: AsyncEngine, quick: bool = False) -> AsyncIterator[DirectConnection]:
     """A connection for reading, its driver connection in autocommit (each statement its own transaction);
-    writes go through in_transaction."""
+    writes go through in_transaction. `quick`: every statement is an index lookup of a few rows, which SQLite
+    runs in the event loop's own thread (_SQLiteConnections.inline)."""
     if is_sqlite(engine):
+        if quick:
+            yield _InThread(_direct(engine).sqlite.inline(), engine.dialect)
+            return
         async with _direct(engine).sqlite.reader() as driver:
             yield DirectConnection(driver, engine.dialect, True)
         return

@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+from urllib.parse import quote
 
 from cairn.errors import unexpected_error
 from cairn.system import metrics
@@ -105,10 +106,20 @@ _PREFIX = f"{os.getpid():x}x"
 _NEXT = itertools.count(1)
 
 
+def _identity(state: dict) -> tuple:
+    """X-AUSERNAME and X-AUSERID of a signed-in caller (clients learn "who am I" from them, as from Bitbucket)."""
+    principal = state.get("principal")
+    if principal is None or principal.anonymous:
+        return ()
+    # Percent-encoded so a non-ASCII name survives HTTP's latin-1 headers.
+    return ((b"x-ausername", quote(principal.name, safe="@+!$&'()*,;=:").encode("ascii")),
+            (b"x-auserid", str(principal.user_id).encode()))
+
+
 class RequestLog:
-    """The outermost ASGI layer below Starlette's own error middleware: a request id for every request, its
-    access line (when `lines` is given), and for an error nothing answered, one log entry with the traceback and
-    Bitbucket's 500 body (the error stops here, so nothing logs it a second time without the id)."""
+    """The outermost ASGI layer: a request id for every request, sent back with the caller's identity (X-AUSERNAME,
+    X-AUSERID), its access line (when `lines` is given), and for an error nothing answered, one log entry with the
+    traceback and Bitbucket's 500 body (the error stops here, so nothing logs it a second time without the id)."""
 
     def __init__(self, app, lines: AccessLines | None = None, metrics: bool = True):
         self.app = app
@@ -130,7 +141,7 @@ class RequestLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message = dict(message, headers=[*message.get("headers", ()), header])
+                message = dict(message, headers=[*message.get("headers", ()), header, *_identity(state)])
             await send(message)
 
         if self.metrics:
