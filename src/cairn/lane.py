@@ -33,7 +33,7 @@ from cairn.deployments.schemas import DeploymentSetRequest
 from cairn.insights import service as insights
 from cairn.insights.schemas import AnnotationsRequest
 from cairn.kit.entities import repository_json
-from cairn.kit.json import JSONResponse
+from cairn.kit.json import send_json
 from cairn.kit.routing import FAST_PATH
 from cairn.kit.schema import may_hold_nul
 
@@ -130,7 +130,7 @@ class FastLane:
             else:
                 scope.setdefault("state", {})["principal"] = access.principal  # X-AUSERNAME / X-AUSERID
                 if answer is not None:
-                    return await JSONResponse(answer)(scope, receive, send)
+                    return await send_json(send, answer)
                 await send({"type": "http.response.start", "status": 204, "headers": []})
                 return await send({"type": "http.response.body", "body": b""})
         await self.app(scope, _replaying(messages, receive), send)
@@ -176,7 +176,7 @@ class FastLane:
                 pass
             else:
                 scope.setdefault("state", {})["principal"] = access.principal
-                return await JSONResponse(answer)(scope, receive, send)
+                return await send_json(send, answer)
         await self.app(scope, receive, send)
 
     async def stats(self, scope, receive, send, commit_id: str):
@@ -189,5 +189,5 @@ class FastLane:
                 pass
             else:
                 scope.setdefault("state", {})["principal"] = principal
-                return await JSONResponse(stats)(scope, receive, send)
+                return await send_json(send, stats)
         await self.app(scope, receive, send)

@@ -19,8 +19,7 @@ import functools
 import logging
 import sqlite3
 import weakref
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable, Coroutine, TypeVar
+from typing import Any, Callable, Coroutine, TypeVar
 
 import aiosqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -64,19 +63,19 @@ class DirectConnection:
     """Quacks like AsyncConnection.execute for the hot statements (see the module docstring)."""
 
     def __init__(self, driver, dialect, sqlite: bool):
-        self._driver = driver
+        self.driver = driver
         self.dialect = dialect
         self._sqlite = sqlite
 
     async def execute(self, statement, parameters: dict[str, Any] | None = None) -> DirectResult:
         sql, args = _bound(statement, self.dialect, parameters)
         if self._sqlite:  # one trip to aiosqlite's thread, not three (execute, fetch, close)
-            return DirectResult(list(await self._driver.execute_fetchall(sql, args)))
-        return DirectResult(await self._driver.fetch(sql, *args))
+            return DirectResult(list(await self.driver.execute_fetchall(sql, args)))
+        return DirectResult(await self.driver.fetch(sql, *args))
 
     async def exec_driver_sql(self, sql: str, rows: list[tuple]) -> None:
         """executemany, as AsyncConnection.exec_driver_sql does given a list of rows (db/dialect.insert_many)."""
-        await self._driver.executemany(sql, rows)
+        await self.driver.executemany(sql, rows)
 
 
 class _PostgreSQLConnections:
@@ -92,30 +91,28 @@ class _PostgreSQLConnections:
         self._idle: asyncio.Queue = asyncio.Queue()
         self._held = 0
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
+    async def take(self):
+        """A pooled connection (its driver connection is `.driver_connection`), for `give` to take back."""
         if self._idle.empty() and self._held < self._share:
             self._held += 1
             try:
-                pooled = await checkout(self._engine, self._engine.raw_connection())
+                return await checkout(self._engine, self._engine.raw_connection())
             except BaseException:
                 self._held -= 1
                 raise
+        return await self._idle.get()
+
+    async def give(self, pooled) -> None:
+        driver = pooled.driver_connection
+        if driver.is_closed() or driver.is_in_transaction():
+            # Never hand on a connection left in a transaction (cancelled mid-way, a failed rollback) or lost.
+            # A lost one means the server went away: the idle ones are from before, so they go too.
+            await self._give_back(pooled)
+            if driver.is_closed():
+                while not self._idle.empty():
+                    await self._give_back(self._idle.get_nowait())
         else:
-            pooled = await self._idle.get()
-        try:
-            yield pooled.driver_connection
-        finally:
-            driver = pooled.driver_connection
-            if driver.is_closed() or driver.is_in_transaction():
-                # Never hand on a connection left in a transaction (cancelled mid-way, a failed rollback) or lost.
-                # A lost one means the server went away: the idle ones are from before, so they go too.
-                await self._give_back(pooled)
-                if driver.is_closed():
-                    while not self._idle.empty():
-                        await self._give_back(self._idle.get_nowait())
-            else:
-                self._idle.put_nowait(pooled)
+            self._idle.put_nowait(pooled)
 
     async def _give_back(self, pooled, invalidate: bool = True) -> None:
         self._held -= 1
@@ -169,21 +166,19 @@ class _SQLiteConnections:
             await conn.execute(f"PRAGMA {pragma}")
         return conn
 
-    @asynccontextmanager
-    async def reader(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def take(self) -> aiosqlite.Connection:
+        """A reader, for `give` to take back."""
         if self._idle.empty() and self._readers < self.READERS:
             self._readers += 1
             try:
-                conn = await self._open()
+                return await self._open()
             except BaseException:
                 self._readers -= 1
                 raise
-        else:
-            conn = await self._idle.get()
-        try:
-            yield conn
-        finally:
-            self._idle.put_nowait(conn)  # autocommit reads leave no transaction behind
+        return await self._idle.get()
+
+    async def give(self, conn: aiosqlite.Connection) -> None:
+        self._idle.put_nowait(conn)  # autocommit reads leave no transaction behind
 
     async def writer(self) -> aiosqlite.Connection:
         if self._writer is None:
@@ -202,20 +197,32 @@ class _SQLiteConnections:
             self._writer = None
 
 
-@asynccontextmanager
-async def direct_connection(engine: AsyncEngine, quick: bool = False) -> AsyncIterator[DirectConnection]:
+class direct_connection:  # noqa: N801 - used as `async with direct_connection(engine) as conn`
     """A connection for reading, its driver connection in autocommit (each statement its own transaction);
     writes go through in_transaction. `quick`: every statement is an index lookup of a few rows, which SQLite
-    runs in the event loop's own thread (_SQLiteConnections.inline)."""
-    if is_sqlite(engine):
-        if quick:
-            yield _InThread(_direct(engine).sqlite.inline(), engine.dialect)
-            return
-        async with _direct(engine).sqlite.reader() as driver:
-            yield DirectConnection(driver, engine.dialect, True)
-        return
-    async with _direct(engine).postgresql.connection() as driver:
-        yield DirectConnection(driver, engine.dialect, False)
+    runs in the event loop's own thread (_SQLiteConnections.inline). (A class, not a generator: on every hot
+    request the difference showed.)"""
+
+    __slots__ = ("_engine", "_quick", "_lender", "_lent")
+
+    def __init__(self, engine: AsyncEngine, quick: bool = False):
+        self._engine = engine
+        self._quick = quick
+        self._lender = None
+
+    async def __aenter__(self):
+        engine = self._engine
+        sqlite = is_sqlite(engine)
+        if sqlite and self._quick:
+            return _InThread(_direct(engine).sqlite.inline(), engine.dialect)
+        lender = _direct(engine).sqlite if sqlite else _direct(engine).postgresql
+        self._lent = await lender.take()
+        self._lender = lender
+        return DirectConnection(self._lent if sqlite else self._lent.driver_connection, engine.dialect, sqlite)
+
+    async def __aexit__(self, *_exc) -> None:
+        if self._lender is not None:
+            await self._lender.give(self._lent)
 
 
 class _InThread:
@@ -282,11 +289,12 @@ async def _commit_sqlite(engine: AsyncEngine, works: list) -> list:
 
 
 async def _postgresql_transaction(engine: AsyncEngine, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
-    async with _direct(engine).postgresql.connection() as driver:
+    async with direct_connection(engine) as conn:
+        driver = conn.driver
         transaction = driver.transaction()
         await transaction.start()
         try:
-            result = await work(DirectConnection(driver, engine.dialect, sqlite=False))
+            result = await work(conn)
         except BaseException:
             try:
                 await transaction.rollback()
@@ -415,6 +423,6 @@ async def in_transaction(engine: AsyncEngine, work: Callable[[Any], Coroutine[An
     if is_sqlite(engine):
         return await _direct(engine).group.submit(engine, work)
     if one_statement:
-        async with _direct(engine).postgresql.connection() as driver:
-            return await work(DirectConnection(driver, engine.dialect, False))
+        async with direct_connection(engine) as conn:
+            return await work(conn)
     return await _postgresql_transaction(engine, work)
