@@ -70,18 +70,6 @@ def history_row(repository_id: int, i: int, environments: int) -> tuple:
             f"https://env-{env:03d}.example.com", EPOCH_MS + i * 1000)
 
 
-def _newest(column: str, state: str = "") -> str:
-    return (f"(SELECT d.{column} FROM deployments d WHERE d.repository_id = deployment_environments.repository_id"
-            f" AND d.environment_key = deployment_environments.key{state}"
-            " ORDER BY d.last_updated DESC, d.id DESC LIMIT 1)")
-
-
-# What cairn's deployment writes keep current on each environment row (src/cairn/deployments/store.py).
-_SUCCESSFUL = " AND d.state = 'SUCCESSFUL'"
-_REFRESH = (f"UPDATE deployment_environments SET latest_id = {_newest('id')}, "
-            f"latest_updated = {_newest('last_updated')}, successful_id = {_newest('id', _SUCCESSFUL)}")
-
-
 def _sqlite_seed(path: Path, rows: list[tuple], environments: list[tuple]) -> None:
     conn = sqlite3.connect(str(path), timeout=60, isolation_level=None)
     try:
@@ -91,7 +79,6 @@ def _sqlite_seed(path: Path, rows: list[tuple], environments: list[tuple]) -> No
         conn.executemany(f"INSERT INTO deployments ({', '.join(_COLUMNS)}) VALUES ({marks})", rows)
         conn.executemany("INSERT OR IGNORE INTO deployment_environments (repository_id, key) VALUES (?, ?)",
                          environments)
-        conn.execute(_REFRESH)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -107,7 +94,6 @@ async def _postgres_seed(url: str, rows: list[tuple], environments: list[tuple])
             await conn.executemany(f"INSERT INTO deployments ({', '.join(_COLUMNS)}) VALUES ({marks})", rows)
             await conn.executemany("INSERT INTO deployment_environments (repository_id, key) VALUES ($1, $2) "
                                    "ON CONFLICT DO NOTHING", environments)
-            await conn.execute(_REFRESH)
         # What autovacuum's auto-analyze does after a bulk load like this one, now rather than whenever.
         await conn.execute("ANALYZE deployments")
         await conn.execute("ANALYZE deployment_environments")

@@ -85,7 +85,7 @@ def seed(backend):
     seed(repository_id, [(commit, key, environment_key, sequence_number, state, last_updated), ...]) also
     records each environment, as a POST would.
     """
-    from cairn.deployments.store import lock_environment, refresh_environment
+    from cairn.deployments.store import add_environment
     from cairn.models import deployments
 
     async def run(repository_id: int, rows: list[tuple]):
@@ -97,7 +97,6 @@ def seed(backend):
                  "environment_type": "PRODUCTION", "environment_url": None, "last_updated": when}
                 for sha, key, env, seq, state, when in rows])
             for env in sorted({row[2] for row in rows}):
-                await lock_environment(conn, repository_id, env)
-                await refresh_environment(conn, repository_id, env)
+                await add_environment(conn, repository_id, env)
 
     return lambda repository_id, rows: backend.portal.call(run, repository_id, rows)
