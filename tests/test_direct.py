@@ -198,3 +198,25 @@ def test_a_cancelled_write_never_happens_while_it_waits_and_is_logged_when_commi
         logging.getLogger("cairn").removeHandler(handler)
     assert stored(db) == ["running", "after"]  # the waiting one never ran
     assert seen == ["a write was committed after its request was cancelled (its client was not told)"]
+
+
+def test_idle_connections_go_to_the_longest_waiter_and_a_cancelled_waiter_passes_its_one_on():
+    from cairn.db.direct import _Idle
+
+    async def scenario():
+        idle = _Idle()
+        first = asyncio.ensure_future(idle.get())
+        second = asyncio.ensure_future(idle.get())
+        await asyncio.sleep(0)
+        idle.put_nowait("a")
+        newcomer = asyncio.ensure_future(idle.get())  # arrives before the waiter runs: must not take "a"
+        await asyncio.sleep(0)
+        assert first.result() == "a" and not newcomer.done()
+        idle.put_nowait("b")
+        second.cancel()  # handed "b" but cancelled before it ran: "b" goes on to the newcomer
+        await asyncio.gather(second, return_exceptions=True)
+        assert await newcomer == "b"
+        idle.put_nowait("c")
+        assert await idle.get() == "c"  # nobody waits: straight from the idle set
+
+    asyncio.run(scenario())

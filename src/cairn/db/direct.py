@@ -15,6 +15,7 @@ commit). SQLite writers queue on the same lock as db/uow.py.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import sqlite3
@@ -78,6 +79,44 @@ class DirectConnection:
         await self.driver.executemany(sql, rows)
 
 
+class _Idle:
+    """Idle connections, handed to waiters first come, first served: a connection given back goes straight to
+    the longest waiter. (With asyncio.Queue a newcomer could take it before the woken waiter ran, and that
+    waiter queued again at the back: PostgreSQL stats GET p99 5.4 -> 31.8 ms at 16 connections, bench/.)"""
+
+    def __init__(self):
+        self._idle: list = []
+        self._waiting: collections.deque[asyncio.Future] = collections.deque()
+
+    def empty(self) -> bool:
+        return not self._idle
+
+    def get_nowait(self):
+        return self._idle.pop()
+
+    async def get(self):
+        if self._idle and not self._waiting:
+            return self._idle.pop()
+        handed = asyncio.get_running_loop().create_future()
+        self._waiting.append(handed)
+        try:
+            return await handed
+        except asyncio.CancelledError:
+            if handed.done() and not handed.cancelled():
+                self.put_nowait(handed.result())  # handed over just as the caller was cancelled: pass it on
+            elif handed in self._waiting:
+                self._waiting.remove(handed)
+            raise
+
+    def put_nowait(self, conn) -> None:
+        while self._waiting:
+            handed = self._waiting.popleft()
+            if not handed.done():
+                handed.set_result(conn)
+                return
+        self._idle.append(conn)
+
+
 class _PostgreSQLConnections:
     """On PostgreSQL, the fast lane's share of the engine's pool: up to half its connections, each checked out
     once and then handed round in a plain queue. A checkout through SQLAlchemy's async pool and back cost two
@@ -88,7 +127,7 @@ class _PostgreSQLConnections:
     def __init__(self, engine: AsyncEngine):
         self._engine = engine
         self._share = max(1, engine.sync_engine.pool.size() // 2)
-        self._idle: asyncio.Queue = asyncio.Queue()
+        self._idle = _Idle()
         self._held = 0
 
     async def take(self):
@@ -141,7 +180,7 @@ class _SQLiteConnections:
 
     def __init__(self, path: str):
         self._path = path
-        self._idle: asyncio.Queue = asyncio.Queue()
+        self._idle = _Idle()
         self._readers = 0
         self._writer: aiosqlite.Connection | None = None
         self._inline: sqlite3.Connection | None = None
