@@ -5,6 +5,8 @@
 --   BENCH_SHAS, BENCH_KEYS, BENCH_ENVS, BENCH_SEQS
 --                   post: how many commits, deployment keys, environments and sequence numbers the bodies
 --                   are drawn from (bounded, so the POSTs are an insert/update mix)
+--   BENCH_REPO      post: the repository posted to (default repo)
+--   BENCH_ENV_KEYS  post: the environment keys' format (default env-%d; the seeded history's is env-%03d)
 --   BENCH_PATH      environments: the path (and query) to GET
 -- setup(), init() and done() (the "BENCH_RESULT {json}" line the harness parses) are common.lua's.
 
@@ -19,7 +21,8 @@ local nenvs = tonumber(os.getenv("BENCH_ENVS") or "4")
 local nseqs = tonumber(os.getenv("BENCH_SEQS") or "4")
 local get_path = os.getenv("BENCH_PATH") or "/rest/api/1.0/projects/PRJ/repos/history/environments"
 
-local COMMITS = "/rest/api/1.0/projects/PRJ/repos/repo/commits/"
+local COMMITS = "/rest/api/1.0/projects/PRJ/repos/" .. (os.getenv("BENCH_REPO") or "repo") .. "/commits/"
+local env_keys = os.getenv("BENCH_ENV_KEYS") or "env-%d"
 local states = {"IN_PROGRESS", "SUCCESSFUL", "FAILED"}
 local types = {"DEVELOPMENT", "TESTING", "STAGING", "PRODUCTION"}
 
@@ -41,7 +44,7 @@ function request()
    local seq = math.random(nseqs)
    -- The plugin's body shape (api-notes section 6), members in the order it serialises them.
    local body = '{"deploymentSequenceNumber":' .. seq .. ',"description":"Deploy build #' .. seq ..
-      '","displayName":"app-' .. k .. ' #' .. seq .. '","environment":{"key":"env-' .. e ..
+      '","displayName":"app-' .. k .. ' #' .. seq .. '","environment":{"key":"' .. string.format(env_keys, e) ..
       '","displayName":"Environment ' .. e .. '","type":"' .. types[e % 4 + 1] ..
       '","url":"https://env-' .. e .. '.example.com"},"key":"app-' .. k .. '","state":"' ..
       states[math.random(3)] .. '","url":"https://jenkins.example.com/job/app-' .. k .. '/' .. seq .. '/"}'
