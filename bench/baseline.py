@@ -8,9 +8,10 @@ A raw ASGI callable (no framework, no auth, no validation) served by the same uv
 - GET .../commits/stats/<sha> -> one SELECT state, count(*) ... GROUP BY state, 200 with the five counters.
 
 Same drivers and database settings as cairn (src/cairn/db/engine.py): aiosqlite with WAL,
-synchronous=NORMAL, foreign_keys=ON, busy_timeout=30000; asyncpg for PostgreSQL. As lean as the driver
-allows: SQLite on one connection, PostgreSQL on a plain queue of BENCH_POOL_SIZE connections (cairn's default
-pool is 10). Every request is one autocommit statement: this is the commit-per-request floor.
+synchronous=NORMAL, foreign_keys=ON, busy_timeout=30000 (and sqlite3 itself for reads on the event loop's thread,
+as cairn's stats read); asyncpg for PostgreSQL. As lean as the driver allows: SQLite writes on one connection,
+PostgreSQL on a plain queue of BENCH_POOL_SIZE connections (cairn's default pool is 10). Every request is one
+autocommit statement: this is the commit-per-request floor.
 
 Configured by BENCH_DATABASE_URL: `sqlite:///<path>` or `postgresql://...`.
 """
@@ -68,11 +69,14 @@ def _stats_sql(param) -> str:
     return f"SELECT state, count(*) FROM build_statuses WHERE commit_id = {param(1)} GROUP BY state"
 
 
+_SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000")
+
+
 class _SQLite:
-    """One aiosqlite connection (one thread) for everything: each request is one trip to it, one statement
-    (execute_fetchall), its own transaction. Being one thread, it needs no write lock, and no other thread
-    competes for the GIL: the leanest this driver goes (a pool of ten answered stats reads at about half this
-    rate, issue 14)."""
+    """Writes on one aiosqlite connection (one thread): each one trip to it, one statement (execute_fetchall), its
+    own transaction. Being one thread, it needs no write lock, and no other thread competes for the GIL (a pool
+    of ten answered at about half this rate, issue 14). Reads, an index lookup of microseconds, on a sqlite3
+    connection of the event loop's own thread, as cairn reads them: no trip to a thread at all."""
 
     def __init__(self, path: str):
         self.path = path
@@ -81,21 +85,26 @@ class _SQLite:
 
     async def open(self) -> None:
         import aiosqlite
+        import sqlite3
 
         self.conn = await aiosqlite.connect(self.path, timeout=30, isolation_level=None)
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        for pragma in _SQLITE_PRAGMAS:
             await self.conn.execute(f"PRAGMA {pragma}")
         for statement in _SQLITE_DDL:
             await self.conn.execute(statement)
+        self.reader = sqlite3.connect(self.path, isolation_level=None)
+        for pragma in _SQLITE_PRAGMAS:
+            self.reader.execute(f"PRAGMA {pragma}")
 
     async def close(self) -> None:
+        self.reader.close()
         await self.conn.close()
 
     async def write(self, values: tuple) -> None:
         await self.conn.execute_fetchall(self.upsert, values)
 
     async def read(self, commit_id: str) -> list:
-        return await self.conn.execute_fetchall(self.stats, (commit_id,))
+        return self.reader.execute(self.stats, (commit_id,)).fetchall()
 
 
 class _Postgres:
