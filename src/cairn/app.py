@@ -191,7 +191,8 @@ class _Cairn(FastAPI):
     (RequestLog, the outermost of cairn's, already logs every unexpected error and answers it in Bitbucket's
     body, so none ever reached it), OpenTelemetry's (cairn does not use it; checking whether it is configured
     read the environment three times a request) and the body limit (cairn sets none). Each layer is a frame on
-    every resumption of every request: in-process (16 concurrent callers, no server), the stats GET took 102 us of CPU with them, 88 without."""
+    every resumption of every request: in-process (16 concurrent callers, no server), the stats GET took 102 us
+    of CPU with them, 88 without."""
 
     def build_middleware_stack(self):
         stack = super().build_middleware_stack()

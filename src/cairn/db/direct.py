@@ -3,8 +3,8 @@
 SQLAlchemy's async execution path (greenlet bridge, per-execution context, result processing) cost more
 than the statement itself on the build-status POST and the stats GET (bench/: ~435 requests/s where the
 driver alone reached ~1,300). Here a statement built with SQLAlchemy is compiled once per dialect and
-then run with positional parameters on a driver connection: on PostgreSQL one the engine's own pool hands
-out, on SQLite one of this module's own.
+then run with positional parameters on a driver connection: on PostgreSQL one of the lane's share of the
+engine's pool, on SQLite one of this module's own (a commit's stats are read on the event loop's own thread).
 
 Only for statements built once (module constants, memoised builders) with plain parameter values (no
 type processing, no expanding IN). `direct_connection` reads, each statement its own transaction;
@@ -119,7 +119,7 @@ class _Idle:
 
 class _PostgreSQLConnections:
     """On PostgreSQL, the fast lane's share of the engine's pool: up to half its connections, each checked out
-    once and then handed round in a plain queue. A checkout through SQLAlchemy's async pool and back cost two
+    once and then handed round (_Idle). A checkout through SQLAlchemy's async pool and back cost two
     greenlet switches and a reset per request: 75 of a stats GET's 115 us of CPU (in-process, issue 14). The
     share stays inside CAIRN_DB_POOL_SIZE, so a process never holds more connections than configured, and the
     other half always serves the full app. (bench/: the baseline answers as fast on 5 connections as on 10.)"""
