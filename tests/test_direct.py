@@ -220,3 +220,93 @@ def test_idle_connections_go_to_the_longest_waiter_and_a_cancelled_waiter_passes
         assert await idle.get() == "c"  # nobody waits: straight from the idle set
 
     asyncio.run(scenario())
+
+
+# --- PostgreSQL: build-status upserts pipelined (db/direct.py _Pipeline) ---------------------------------------
+
+@pytest.fixture
+def postgresql_only(backend):
+    if backend.backend != "postgresql":
+        pytest.skip("on SQLite the lane's writes share a transaction instead (group commit, above)")
+
+
+def status(repository_id: int, state: str, key: str = "ci"):
+    request = BuildStatusSetRequest.model_validate({"key": key, "state": state, "url": "https://ci.example/1"})
+    return lambda conn: builds.set_status(conn, repository_id, SHA, request)
+
+
+def pipelined(engine, work):
+    return in_transaction(engine, work, one_statement="pipelined")
+
+
+def test_pipelined_writes_to_one_key_the_later_wins_and_a_failing_one_fails_alone(backend, db, repo,
+                                                                                  postgresql_only):
+    repository_id = db("SELECT id FROM repositories")[0][0]
+
+    async def scenario():
+        engine = backend.app.state.engine
+        return await asyncio.gather(pipelined(engine, status(repository_id, "INPROGRESS")),
+                                    pipelined(engine, status(repository_id + 1000, "FAILED")),  # no such repository
+                                    pipelined(engine, status(repository_id, "SUCCESSFUL")), return_exceptions=True)
+
+    first, bad, last = backend.portal.call(scenario)
+    assert first is None and last is None and isinstance(bad, Exception)
+    assert db("SELECT state FROM build_statuses") == [("SUCCESSFUL",)]
+
+
+async def _holding_the_row(engine_url: str):
+    """An outside transaction holding the lock on the one build status row (a pipelined write to it waits)."""
+    import asyncpg
+    conn = await asyncpg.connect(engine_url)
+    await conn.execute("BEGIN")
+    await conn.execute("UPDATE build_statuses SET name = 'outside'")
+    return conn
+
+
+def test_a_pipelined_write_cancelled_while_it_waits_never_happens(backend, db, repo, postgresql_only):
+    repository_id = db("SELECT id FROM repositories")[0][0]
+    url = backend.app.state.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def scenario():
+        engine = backend.app.state.engine
+        await pipelined(engine, status(repository_id, "INPROGRESS"))
+        outside = await _holding_the_row(url)
+        running = asyncio.ensure_future(pipelined(engine, status(repository_id, "SUCCESSFUL")))
+        await asyncio.sleep(0.3)  # its batch is at the server, waiting for the row
+        waiting = asyncio.ensure_future(pipelined(engine, status(repository_id, "FAILED", key="other")))
+        await asyncio.sleep(0.1)
+        waiting.cancel()
+        await outside.execute("ROLLBACK")
+        await outside.close()
+        await running
+        assert waiting.cancelled()
+
+    backend.portal.call(scenario)
+    assert sorted(db("SELECT key, state FROM build_statuses")) == [("ci", "SUCCESSFUL")]
+
+
+def test_a_pipelined_batch_that_loses_its_connection_fails_and_the_next_one_is_stored(backend, db, repo,
+                                                                                     postgresql_only):
+    repository_id = db("SELECT id FROM repositories")[0][0]
+    url = backend.app.state.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def scenario():
+        engine = backend.app.state.engine
+        await pipelined(engine, status(repository_id, "INPROGRESS"))
+        outside = await _holding_the_row(url)
+        lost = asyncio.ensure_future(pipelined(engine, status(repository_id, "SUCCESSFUL")))
+        await asyncio.sleep(0.3)  # its batch is at the server, waiting for the row
+        queued = asyncio.ensure_future(pipelined(engine, status(repository_id, "FAILED", key="other")))
+        await asyncio.sleep(0.1)
+        await outside.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO build_statuses%'")
+        await outside.execute("ROLLBACK")
+        await outside.close()
+        outcomes = await asyncio.gather(lost, queued, return_exceptions=True)
+        assert isinstance(outcomes[0], Exception) and outcomes[1] is None  # each answered once, the lost one failed
+        # The lost connection is replaced: the lane's next write goes through.
+        await pipelined(engine, status(repository_id, "CANCELLED", key="after"))
+
+    backend.portal.call(scenario)
+    assert sorted(db("SELECT key, state FROM build_statuses")) == [("after", "CANCELLED"), ("ci", "INPROGRESS"),
+                                                                   ("other", "FAILED")]

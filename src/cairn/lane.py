@@ -148,7 +148,7 @@ class FastLane:
     async def _post_build(state, access: RepositoryAccess, commit_id: str, body: bytes) -> None:
         request = BuildStatusSetRequest.model_validate_json(body)
         await in_transaction(state.engine, lambda conn: builds.set_status(conn, access.repository.id, commit_id,
-                                                                          request), one_statement=True)
+                                                                          request), one_statement="pipelined")
 
     @staticmethod
     async def _post_annotations(state, access: RepositoryAccess, commit_id: str, key: str, body: bytes) -> None:

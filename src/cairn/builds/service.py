@@ -38,7 +38,7 @@ def _row_values(repository_id: int | None, commit_id: str, body) -> dict:
 
 async def set_status(conn: AsyncConnection, repository_id: int, commit_id: str,
                      body: BuildStatusSetRequest) -> None:
-    # One statement: cairn.lane runs it as one (on PostgreSQL in autocommit, a single round trip).
+    # One statement: cairn.lane pipelines it on PostgreSQL (with concurrent ones, one round trip and one commit).
     await store.upsert_status(conn, _row_values(repository_id, commit_id, body))
     written.BUILD_STATUSES.inc()
 

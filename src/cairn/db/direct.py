@@ -414,6 +414,99 @@ class _GroupCommit:
         return outcomes
 
 
+class _Pipeline:
+    """On PostgreSQL, concurrent one-statement writes of the same statement (the build-status upsert) go to the
+    server together: one asyncpg executemany, which sends them all in one round trip and commits them at once
+    (it is atomic), and only then is each one answered. Of two writes to one key, the later wins (executemany
+    runs them in order). When the batch fails, each write runs again alone, so only the faulty one fails. A write
+    cancelled while it waits never happens; one cancelled while its batch runs is committed."""
+
+    MAX_BATCH = 64
+    # Batches in flight at once. bench/, build POSTs at 16 connections against the per-request-commit baseline:
+    # 1 writer 0.95x, 2 0.86x, 3 0.85x, 5 0.73x (and p99 474 ms: the writers held the lane's whole share).
+    WRITERS = 1
+
+    def __init__(self, connections: _PostgreSQLConnections):
+        self._connections = connections
+        self._waiting: list[tuple[str, list, asyncio.Future]] = []
+        self._writers = 0
+
+    async def submit(self, sql: str, args: list) -> None:
+        job = (sql, args, asyncio.get_running_loop().create_future())
+        self._waiting.append(job)
+        if self._writers < self.WRITERS:
+            self._writers += 1
+            asyncio.get_running_loop().create_task(self._write())
+        try:
+            await job[2]
+        except asyncio.CancelledError:
+            if job in self._waiting:
+                self._waiting.remove(job)
+            raise
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                sql = self._waiting[0][0]
+                batch = [job for job in self._waiting[:self.MAX_BATCH] if job[0] == sql]
+                self._waiting = [job for job in self._waiting if job not in batch]
+                await self._run(sql, batch)
+        finally:
+            self._writers -= 1
+
+    async def _run(self, sql: str, batch: list) -> None:
+        try:
+            outcomes = await self._outcomes(sql, [args for _, args, _ in batch])
+        except BaseException as error:  # no connection to be had, or cancelled (the loop is closing)
+            for _, _, future in batch:  # nobody waits forever
+                if not future.done():
+                    future.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
+            if not isinstance(error, Exception):
+                raise
+            return
+        for (_, _, future), outcome in zip(batch, outcomes):
+            if future.done():
+                continue
+            if outcome is None:
+                future.set_result(None)
+            else:
+                future.set_exception(outcome)
+
+    async def _outcomes(self, sql: str, rows: list) -> list:
+        """None for each row stored, or the error it failed with."""
+        pooled = await self._connections.take()
+        try:
+            driver = pooled.driver_connection
+            try:
+                await driver.executemany(sql, rows)
+                return [None] * len(rows)
+            except Exception as error:
+                if len(rows) == 1 or driver.is_closed():  # nothing of it was stored
+                    return [error] * len(rows)
+            outcomes = []
+            for args in rows:  # one of them is at fault: each alone, so only that one fails
+                try:
+                    await driver.execute(sql, *args)
+                    outcomes.append(None)
+                except Exception as alone:
+                    outcomes.append(alone)
+            return outcomes
+        finally:
+            await self._connections.give(pooled)
+
+
+class _Pipelining:
+    """DirectConnection for work of one write statement: the statement joins the pipeline (see _Pipeline)."""
+
+    def __init__(self, pipeline: _Pipeline, dialect):
+        self._pipeline = pipeline
+        self.dialect = dialect
+
+    async def execute(self, statement, parameters: dict[str, Any] | None = None) -> DirectResult:
+        await self._pipeline.submit(*_bound(statement, self.dialect, parameters))
+        return DirectResult([])
+
+
 class _Direct:
     """What db/direct keeps per engine: on SQLite the group commit and its own connections, on PostgreSQL its
     share of the pool."""
@@ -424,6 +517,7 @@ class _Direct:
             self.sqlite = _SQLiteConnections(engine.url.database)
         else:
             self.postgresql = _PostgreSQLConnections(engine)
+            self.pipeline = _Pipeline(self.postgresql)
 
     async def close(self) -> None:
         await (self.sqlite if hasattr(self, "sqlite") else self.postgresql).close()
@@ -447,7 +541,7 @@ async def close(engine: AsyncEngine) -> None:
 
 
 async def in_transaction(engine: AsyncEngine, work: Callable[[Any], Coroutine[Any, Any, T]], *,
-                         one_statement: bool = False) -> T:
+                         one_statement: bool | str = False) -> T:
     """`await work(conn)` in a transaction on a direct connection: its result once committed; its own exception
     when it raises (nothing of it stored); CommitFailed when PostgreSQL's COMMIT fails. `work` may await only
     the connection's statements.
@@ -457,10 +551,13 @@ async def in_transaction(engine: AsyncEngine, work: Callable[[Any], Coroutine[An
     there the same group commit measured 0.72x (one writer's round trips, each a turn of the busy event loop,
     against ten connections in parallel, on a disk where a commit costs little), and batches broke the lock
     order a deployment and a concurrent delete both follow (a deadlock). `one_statement`: on PostgreSQL, work
-    of a single statement runs in autocommit, one round trip instead of three.
+    of a single statement runs in autocommit, one round trip instead of three; "pipelined", work of one write
+    statement that returns nothing joins concurrent ones in one executemany (_Pipeline).
     """
     if is_sqlite(engine):
         return await _direct(engine).group.submit(engine, work)
+    if one_statement == "pipelined":
+        return await work(_Pipelining(_direct(engine).pipeline, engine.dialect))
     if one_statement:
         async with direct_connection(engine) as conn:
             return await work(conn)
