@@ -310,3 +310,25 @@ def test_a_pipelined_batch_that_loses_its_connection_fails_and_the_next_one_is_s
     backend.portal.call(scenario)
     assert sorted(db("SELECT key, state FROM build_statuses")) == [("after", "CANCELLED"), ("ci", "INPROGRESS"),
                                                                    ("other", "FAILED")]
+
+
+def test_pipelined_deployments_each_get_their_own_row_back(backend, db, repo, postgresql_only):
+    from cairn.deployments import service as deployments
+    from cairn.deployments.schemas import DeploymentSetRequest
+
+    repository_id = db("SELECT id FROM repositories")[0][0]
+
+    def deployment(sequence: int):
+        request = DeploymentSetRequest.model_validate({
+            "deploymentSequenceNumber": sequence, "description": "d", "displayName": f"#{sequence}", "key": "app",
+            "state": "SUCCESSFUL", "url": "https://ci.example/1", "environment": {"key": "prod", "displayName": "P"}})
+        return lambda conn: deployments.put_deployment(conn, repository_id, SHA, request, {"id": repository_id})
+
+    async def scenario():
+        engine = backend.app.state.engine
+        return await asyncio.gather(*(pipelined(engine, deployment(n)) for n in (1, 2, 3)))
+
+    answers = backend.portal.call(scenario)
+    assert [(a["deploymentSequenceNumber"], a["displayName"]) for a in answers] == [(1, "#1"), (2, "#2"), (3, "#3")]
+    assert [a.get("fromCommit", {}).get("id") for a in answers] == [None, SHA, SHA]
+    assert db("SELECT count(*) FROM deployments")[0][0] == 3

@@ -162,7 +162,7 @@ class FastLane:
         request = DeploymentSetRequest.model_validate_json(body)
         repository = repository_json(access.repository, state.settings.public_base_url)
         return await in_transaction(state.engine, lambda conn: deployments.put_deployment(
-            conn, access.repository.id, commit_id, request, repository), one_statement=True)  # on PostgreSQL
+            conn, access.repository.id, commit_id, request, repository), one_statement="pipelined")  # PostgreSQL
 
     async def report_annotations(self, scope, receive, send, project_key: str, slug: str, commit_id: str,
                                  key: str):

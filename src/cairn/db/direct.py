@@ -415,11 +415,12 @@ class _GroupCommit:
 
 
 class _Pipeline:
-    """On PostgreSQL, concurrent one-statement writes of the same statement (the build-status upsert) go to the
-    server together: one asyncpg executemany, which sends them all in one round trip and commits them at once
-    (it is atomic), and only then is each one answered. Of two writes to one key, the later wins (executemany
-    runs them in order). When the batch fails, each write runs again alone, so only the faulty one fails. A write
-    cancelled while it waits never happens; one cancelled while its batch runs is committed."""
+    """On PostgreSQL, concurrent one-statement writes of the same statement (the build-status upsert, the
+    deployment's) go to the server together: one asyncpg executemany (fetchmany), which sends them all in one
+    round trip and commits them at once (it is atomic), and only then is each one answered. Of two writes to one
+    key, the later wins (they run in order). When the batch fails (a bad row; a deadlock with another process's
+    batch), each write runs again alone, so only the faulty one fails. A write cancelled while it waits never
+    happens; one cancelled while its batch runs is committed."""
 
     MAX_BATCH = 64
     # Batches in flight at once. bench/, build POSTs at 16 connections against the per-request-commit baseline:
@@ -431,14 +432,15 @@ class _Pipeline:
         self._waiting: list[tuple[str, list, asyncio.Future]] = []
         self._writers = 0
 
-    async def submit(self, sql: str, args: list) -> None:
+    async def submit(self, sql: str, args: list) -> list:
+        """The rows the statement returned for these arguments, once committed."""
         job = (sql, args, asyncio.get_running_loop().create_future())
         self._waiting.append(job)
         if self._writers < self.WRITERS:
             self._writers += 1
             asyncio.get_running_loop().create_task(self._write())
         try:
-            await job[2]
+            return await job[2]
         except asyncio.CancelledError:
             if job in self._waiting:
                 self._waiting.remove(job)
@@ -467,27 +469,29 @@ class _Pipeline:
         for (_, _, future), outcome in zip(batch, outcomes):
             if future.done():
                 continue
-            if outcome is None:
-                future.set_result(None)
-            else:
+            if isinstance(outcome, Exception):
                 future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
 
     async def _outcomes(self, sql: str, rows: list) -> list:
-        """None for each row stored, or the error it failed with."""
+        """For each set of arguments, the rows it returned once stored, or the error it failed with."""
         pooled = await self._connections.take()
         try:
             driver = pooled.driver_connection
             try:
-                await driver.executemany(sql, rows)
-                return [None] * len(rows)
+                # fetchmany is executemany returning the rows (flat): the rows of each execution are known when
+                # each returned one (a deployment's upsert RETURNING) or none (a build status's upsert).
+                returned = await driver.fetchmany(sql, rows)
+                if len(returned) in (0, len(rows)):
+                    return [[row] for row in returned] if returned else [[] for _ in rows]
             except Exception as error:
                 if len(rows) == 1 or driver.is_closed():  # nothing of it was stored
                     return [error] * len(rows)
             outcomes = []
             for args in rows:  # one of them is at fault: each alone, so only that one fails
                 try:
-                    await driver.execute(sql, *args)
-                    outcomes.append(None)
+                    outcomes.append(await driver.fetch(sql, *args))
                 except Exception as alone:
                     outcomes.append(alone)
             return outcomes
@@ -496,15 +500,15 @@ class _Pipeline:
 
 
 class _Pipelining:
-    """DirectConnection for work of one write statement: the statement joins the pipeline (see _Pipeline)."""
+    """DirectConnection for work of one write statement: the statement joins the pipeline (see _Pipeline); it
+    returns at most one row per execution."""
 
     def __init__(self, pipeline: _Pipeline, dialect):
         self._pipeline = pipeline
         self.dialect = dialect
 
     async def execute(self, statement, parameters: dict[str, Any] | None = None) -> DirectResult:
-        await self._pipeline.submit(*_bound(statement, self.dialect, parameters))
-        return DirectResult([])
+        return DirectResult(await self._pipeline.submit(*_bound(statement, self.dialect, parameters)))
 
 
 class _Direct:
@@ -552,7 +556,7 @@ async def in_transaction(engine: AsyncEngine, work: Callable[[Any], Coroutine[An
     against ten connections in parallel, on a disk where a commit costs little), and batches broke the lock
     order a deployment and a concurrent delete both follow (a deadlock). `one_statement`: on PostgreSQL, work
     of a single statement runs in autocommit, one round trip instead of three; "pipelined", work of one write
-    statement that returns nothing joins concurrent ones in one executemany (_Pipeline).
+    statement (returning at most one row) joins concurrent ones in one executemany (_Pipeline).
     """
     if is_sqlite(engine):
         return await _direct(engine).group.submit(engine, work)
