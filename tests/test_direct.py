@@ -254,27 +254,32 @@ def test_pipelined_writes_to_one_key_the_later_wins_and_a_failing_one_fails_alon
     assert db("SELECT state FROM build_statuses") == [("SUCCESSFUL",)]
 
 
-async def _holding_the_row(engine_url: str):
-    """An outside transaction holding the lock on the one build status row (a pipelined write to it waits)."""
+async def _one_at_the_server_and_one_queued(backend):
+    """A pipelined write sent to the server and waiting there for a row an outside transaction locks, and a
+    second one queued behind it: (the outside connection, holding its transaction open; the first; the second)."""
     import asyncpg
-    conn = await asyncpg.connect(engine_url)
-    await conn.execute("BEGIN")
-    await conn.execute("UPDATE build_statuses SET name = 'outside'")
-    return conn
+
+    engine = backend.app.state.engine
+    repository_id = await _scalar(engine, "SELECT id FROM repositories")
+    await pipelined(engine, status(repository_id, "INPROGRESS"))
+    outside = await asyncpg.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+    await outside.execute("BEGIN")
+    await outside.execute("UPDATE build_statuses SET name = 'outside'")
+    first = asyncio.ensure_future(pipelined(engine, status(repository_id, "SUCCESSFUL")))
+    await asyncio.sleep(0.3)  # its batch is at the server, waiting for the row
+    second = asyncio.ensure_future(pipelined(engine, status(repository_id, "FAILED", key="other")))
+    await asyncio.sleep(0.1)
+    return outside, first, second
+
+
+async def _scalar(engine, sql: str):
+    async with engine.connect() as conn:
+        return (await conn.execute(text(sql))).scalar()
 
 
 def test_a_pipelined_write_cancelled_while_it_waits_never_happens(backend, db, repo, postgresql_only):
-    repository_id = db("SELECT id FROM repositories")[0][0]
-    url = backend.app.state.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-
     async def scenario():
-        engine = backend.app.state.engine
-        await pipelined(engine, status(repository_id, "INPROGRESS"))
-        outside = await _holding_the_row(url)
-        running = asyncio.ensure_future(pipelined(engine, status(repository_id, "SUCCESSFUL")))
-        await asyncio.sleep(0.3)  # its batch is at the server, waiting for the row
-        waiting = asyncio.ensure_future(pipelined(engine, status(repository_id, "FAILED", key="other")))
-        await asyncio.sleep(0.1)
+        outside, running, waiting = await _one_at_the_server_and_one_queued(backend)
         waiting.cancel()
         await outside.execute("ROLLBACK")
         await outside.close()
@@ -287,17 +292,8 @@ def test_a_pipelined_write_cancelled_while_it_waits_never_happens(backend, db, r
 
 def test_a_pipelined_batch_that_loses_its_connection_fails_and_the_next_one_is_stored(backend, db, repo,
                                                                                      postgresql_only):
-    repository_id = db("SELECT id FROM repositories")[0][0]
-    url = backend.app.state.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-
     async def scenario():
-        engine = backend.app.state.engine
-        await pipelined(engine, status(repository_id, "INPROGRESS"))
-        outside = await _holding_the_row(url)
-        lost = asyncio.ensure_future(pipelined(engine, status(repository_id, "SUCCESSFUL")))
-        await asyncio.sleep(0.3)  # its batch is at the server, waiting for the row
-        queued = asyncio.ensure_future(pipelined(engine, status(repository_id, "FAILED", key="other")))
-        await asyncio.sleep(0.1)
+        outside, lost, queued = await _one_at_the_server_and_one_queued(backend)
         await outside.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                               "WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO build_statuses%'")
         await outside.execute("ROLLBACK")
@@ -305,7 +301,8 @@ def test_a_pipelined_batch_that_loses_its_connection_fails_and_the_next_one_is_s
         outcomes = await asyncio.gather(lost, queued, return_exceptions=True)
         assert isinstance(outcomes[0], Exception) and outcomes[1] is None  # each answered once, the lost one failed
         # The lost connection is replaced: the lane's next write goes through.
-        await pipelined(engine, status(repository_id, "CANCELLED", key="after"))
+        repository_id = await _scalar(backend.app.state.engine, "SELECT id FROM repositories")
+        await pipelined(backend.app.state.engine, status(repository_id, "CANCELLED", key="after"))
 
     backend.portal.call(scenario)
     assert sorted(db("SELECT key, state FROM build_statuses")) == [("after", "CANCELLED"), ("ci", "INPROGRESS"),

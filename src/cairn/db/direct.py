@@ -347,7 +347,48 @@ async def _postgresql_transaction(engine: AsyncEngine, work: Callable[[Any], Cor
         return result
 
 
-class _GroupCommit:
+class _Batches:
+    """Writes that wait while one writer task runs the batch before them, each answered once its batch is done:
+    the SQLite group commit and the PostgreSQL pipeline below. A write whose caller is cancelled while it waits
+    is dropped; one whose batch already runs is committed with it, and logged."""
+
+    def __init__(self):
+        self._waiting: list[tuple[Any, asyncio.Future]] = []  # (what to write, its answer)
+        self._writer: asyncio.Task | None = None
+
+    async def _submit(self, write, writer: Callable[[], Coroutine]):
+        loop = asyncio.get_running_loop()
+        job = (write, loop.create_future())
+        self._waiting.append(job)
+        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
+            self._writer = loop.create_task(writer())
+        try:
+            return await job[1]
+        except asyncio.CancelledError:
+            if job in self._waiting:
+                self._waiting.remove(job)
+            raise
+
+    async def _answer(self, batch: list, outcomes: Coroutine) -> None:
+        """Answer each job of `batch` with its (ok, value) from `outcomes`."""
+        try:
+            results = await outcomes
+        except BaseException:  # the writer itself is cancelled (the loop is closing): nobody waits forever
+            for _write, future in batch + self._waiting:
+                future.cancel()
+            raise
+        for (_write, future), (ok, value) in zip(batch, results):
+            if future.cancelled():
+                if ok:
+                    logging.getLogger("cairn").warning(
+                        "a write was committed after its request was cancelled (its client was not told)")
+            elif ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+
+
+class _GroupCommit(_Batches):
     """On SQLite, concurrent writes share one transaction: while a batch commits, the writes that arrive wait;
     then all of them (up to MAX_BATCH, in arrival order, so of two writes to one key the later wins) run in the
     next transaction, in one trip to the writer connection's thread, which commits once, and only then is each
@@ -364,41 +405,13 @@ class _GroupCommit:
 
     MAX_BATCH = 32  # a SQLite batch of 1000-annotation POSTs then holds the write lock for well under a second
 
-    def __init__(self):
-        self._waiting: list[tuple[Callable, asyncio.Future]] = []
-        self._writer: asyncio.Task | None = None
-
     async def submit(self, engine: AsyncEngine, work: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
-        loop = asyncio.get_running_loop()
-        job = (work, loop.create_future())
-        self._waiting.append(job)
-        if self._writer is None or self._writer.done() or self._writer.get_loop() is not loop:
-            self._writer = loop.create_task(self._write(engine))
-        try:
-            return await job[1]
-        except asyncio.CancelledError:
-            if job in self._waiting:
-                self._waiting.remove(job)
-            raise
+        return await self._submit(work, lambda: self._write(engine))
 
     async def _write(self, engine: AsyncEngine) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:self.MAX_BATCH], self._waiting[self.MAX_BATCH:]
-            try:
-                outcomes = await self._outcomes(engine, [work for work, _ in batch])
-            except BaseException:  # the writer itself is cancelled (the loop is closing): nobody waits forever
-                for _work, future in batch + self._waiting:
-                    future.cancel()
-                raise
-            for (_work, future), (ok, value) in zip(batch, outcomes):
-                if future.cancelled():
-                    if ok:
-                        logging.getLogger("cairn").warning(
-                            "a write was committed after its request was cancelled (its client was not told)")
-                elif ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+            await self._answer(batch, self._outcomes(engine, [work for work, _ in batch]))
 
     async def _outcomes(self, engine: AsyncEngine, works: list) -> list[tuple[bool, Any]]:
         try:
@@ -414,69 +427,39 @@ class _GroupCommit:
         return outcomes
 
 
-class _Pipeline:
+class _Pipeline(_Batches):
     """On PostgreSQL, concurrent one-statement writes of the same statement (the build-status upsert, the
     deployment's) go to the server together: one asyncpg executemany (fetchmany), which sends them all in one
     round trip and commits them at once (it is atomic), and only then is each one answered. Of two writes to one
     key, the later wins (they run in order). When the batch fails (a bad row; a deadlock with another process's
-    batch), each write runs again alone, so only the faulty one fails. A write cancelled while it waits never
-    happens; one cancelled while its batch runs is committed."""
+    batch), each write runs again alone, so only the faulty one fails.
+
+    One writer: bench/, build POSTs at 16 connections against the per-request-commit baseline, 1 writer 0.95x,
+    2 0.86x, 3 0.85x, 5 0.73x (and p99 474 ms: the writers held the lane's whole share)."""
 
     MAX_BATCH = 64
-    # Batches in flight at once. bench/, build POSTs at 16 connections against the per-request-commit baseline:
-    # 1 writer 0.95x, 2 0.86x, 3 0.85x, 5 0.73x (and p99 474 ms: the writers held the lane's whole share).
-    WRITERS = 1
 
     def __init__(self, connections: _PostgreSQLConnections):
+        super().__init__()
         self._connections = connections
-        self._waiting: list[tuple[str, list, asyncio.Future]] = []
-        self._writers = 0
 
     async def submit(self, sql: str, args: list) -> list:
         """The rows the statement returned for these arguments, once committed."""
-        job = (sql, args, asyncio.get_running_loop().create_future())
-        self._waiting.append(job)
-        if self._writers < self.WRITERS:
-            self._writers += 1
-            asyncio.get_running_loop().create_task(self._write())
-        try:
-            return await job[2]
-        except asyncio.CancelledError:
-            if job in self._waiting:
-                self._waiting.remove(job)
-            raise
+        return await self._submit((sql, args), self._write)
 
     async def _write(self) -> None:
-        try:
-            while self._waiting:
-                sql = self._waiting[0][0]
-                batch = [job for job in self._waiting[:self.MAX_BATCH] if job[0] == sql]
-                self._waiting = [job for job in self._waiting if job not in batch]
-                await self._run(sql, batch)
-        finally:
-            self._writers -= 1
+        while self._waiting:
+            sql = self._waiting[0][0][0]
+            batch = [job for job in self._waiting[:self.MAX_BATCH] if job[0][0] == sql]
+            self._waiting = [job for job in self._waiting if job not in batch]
+            await self._answer(batch, self._outcomes(sql, [args for (_, args), _ in batch]))
 
-    async def _run(self, sql: str, batch: list) -> None:
+    async def _outcomes(self, sql: str, rows: list) -> list[tuple[bool, Any]]:
+        """For each set of arguments, (True, the rows it returned) once stored, or (False, the error it failed with)."""
         try:
-            outcomes = await self._outcomes(sql, [args for _, args, _ in batch])
-        except BaseException as error:  # no connection to be had, or cancelled (the loop is closing)
-            for _, _, future in batch:  # nobody waits forever
-                if not future.done():
-                    future.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
-            if not isinstance(error, Exception):
-                raise
-            return
-        for (_, _, future), outcome in zip(batch, outcomes):
-            if future.done():
-                continue
-            if isinstance(outcome, Exception):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
-
-    async def _outcomes(self, sql: str, rows: list) -> list:
-        """For each set of arguments, the rows it returned once stored, or the error it failed with."""
-        pooled = await self._connections.take()
+            pooled = await self._connections.take()
+        except Exception as error:  # no connection to be had (the database is down): nothing was stored
+            return [(False, error)] * len(rows)
         try:
             driver = pooled.driver_connection
             try:
@@ -484,16 +467,16 @@ class _Pipeline:
                 # each returned one (a deployment's upsert RETURNING) or none (a build status's upsert).
                 returned = await driver.fetchmany(sql, rows)
                 if len(returned) in (0, len(rows)):
-                    return [[row] for row in returned] if returned else [[] for _ in rows]
+                    return [(True, [row]) for row in returned] if returned else [(True, []) for _ in rows]
             except Exception as error:
                 if len(rows) == 1 or driver.is_closed():  # nothing of it was stored
-                    return [error] * len(rows)
+                    return [(False, error)] * len(rows)
             outcomes = []
             for args in rows:  # one of them is at fault: each alone, so only that one fails
                 try:
-                    outcomes.append(await driver.fetch(sql, *args))
+                    outcomes.append((True, await driver.fetch(sql, *args)))
                 except Exception as alone:
-                    outcomes.append(alone)
+                    outcomes.append((False, alone))
             return outcomes
         finally:
             await self._connections.give(pooled)
