@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sqlite3
 
@@ -13,6 +14,9 @@ from cairn.db.direct import CommitFailed, in_transaction
 from cairn.builds import service as builds
 from cairn.builds.schemas import BuildStatusSetRequest
 from cairn.insights import store
+from cairn.auth.deps import RepositoryAccess
+from cairn.auth.principal import Principal
+from cairn.kit.entities import ProjectRef, RepositoryRef
 from tests.fixtures.api import SHA
 from tests.insights.conftest import report
 
@@ -145,12 +149,25 @@ def test_a_failing_write_in_a_batch_fails_alone(backend, db, report_id, sqlite_o
     assert calls == ["a", "bad", "a", "bad", "c"]  # one batch, rolled back; then each alone
 
 
+BASE_URL = "http://cairn.test"
+
+
+def access_to(db, repository_id: int | None = None) -> RepositoryAccess:
+    """Repository admin access to the (first) repository, as the admin, for calling services directly."""
+    row = db("SELECT r.id, r.slug, p.id, p.key FROM repositories r JOIN projects p ON p.id = r.project_id"
+             + ("" if repository_id is None else f" WHERE r.id = {repository_id}"))[0]
+    project = ProjectRef(row[2], row[3], row[3], None, False)
+    admin = db("SELECT id FROM users WHERE name = 'admin'")[0][0]
+    return RepositoryAccess(RepositoryRef(row[0], row[1], row[1], None, False, True, "refs/heads/main", "h", project),
+                            3, Principal(user_id=admin, name="admin", slug="admin"))
+
+
 def test_of_writes_to_one_key_in_a_batch_the_later_wins(backend, db, report_id, sqlite_only):
-    repository_id = db("SELECT id FROM repositories")[0][0]
+    access = access_to(db)
 
     def status(state: str):
         request = BuildStatusSetRequest.model_validate({"key": "ci", "state": state, "url": "https://ci.example/1"})
-        return lambda conn: builds.set_status(conn, repository_id, SHA, request)
+        return lambda conn: builds.set_status(conn, access, BASE_URL, SHA, request)
 
     together(backend, *(status(state) for state in ("INPROGRESS", "FAILED", "SUCCESSFUL")))
     assert db("SELECT state FROM build_statuses") == [("SUCCESSFUL",)]
@@ -230,9 +247,9 @@ def postgresql_only(backend):
         pytest.skip("on SQLite the lane's writes share a transaction instead (group commit, above)")
 
 
-def status(repository_id: int, state: str, key: str = "ci"):
+def status(access: RepositoryAccess, state: str, key: str = "ci"):
     request = BuildStatusSetRequest.model_validate({"key": key, "state": state, "url": "https://ci.example/1"})
-    return lambda conn: builds.set_status(conn, repository_id, SHA, request)
+    return lambda conn: builds.set_status(conn, access, BASE_URL, SHA, request)
 
 
 def pipelined(engine, work):
@@ -241,45 +258,43 @@ def pipelined(engine, work):
 
 def test_pipelined_writes_to_one_key_the_later_wins_and_a_failing_one_fails_alone(backend, db, repo,
                                                                                   postgresql_only):
-    repository_id = db("SELECT id FROM repositories")[0][0]
+    access = access_to(db)
+    nowhere = dataclasses.replace(access, repository=dataclasses.replace(access.repository, id=access.repository.id
+                                                                         + 1000))  # no such repository
 
     async def scenario():
         engine = backend.app.state.engine
-        return await asyncio.gather(pipelined(engine, status(repository_id, "INPROGRESS")),
-                                    pipelined(engine, status(repository_id + 1000, "FAILED")),  # no such repository
-                                    pipelined(engine, status(repository_id, "SUCCESSFUL")), return_exceptions=True)
+        return await asyncio.gather(pipelined(engine, status(access, "INPROGRESS")),
+                                    pipelined(engine, status(nowhere, "FAILED")),
+                                    pipelined(engine, status(access, "SUCCESSFUL")), return_exceptions=True)
 
     first, bad, last = backend.portal.call(scenario)
     assert first is None and last is None and isinstance(bad, Exception)
     assert db("SELECT state FROM build_statuses") == [("SUCCESSFUL",)]
 
 
-async def _one_at_the_server_and_one_queued(backend):
+async def _one_at_the_server_and_one_queued(backend, access: RepositoryAccess):
     """A pipelined write sent to the server and waiting there for a row an outside transaction locks, and a
     second one queued behind it: (the outside connection, holding its transaction open; the first; the second)."""
     import asyncpg
 
     engine = backend.app.state.engine
-    repository_id = await _scalar(engine, "SELECT id FROM repositories")
-    await pipelined(engine, status(repository_id, "INPROGRESS"))
+    await pipelined(engine, status(access, "INPROGRESS"))
     outside = await asyncpg.connect(engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
     await outside.execute("BEGIN")
     await outside.execute("UPDATE build_statuses SET name = 'outside'")
-    first = asyncio.ensure_future(pipelined(engine, status(repository_id, "SUCCESSFUL")))
+    first = asyncio.ensure_future(pipelined(engine, status(access, "SUCCESSFUL")))
     await asyncio.sleep(0.3)  # its batch is at the server, waiting for the row
-    second = asyncio.ensure_future(pipelined(engine, status(repository_id, "FAILED", key="other")))
+    second = asyncio.ensure_future(pipelined(engine, status(access, "FAILED", key="other")))
     await asyncio.sleep(0.1)
     return outside, first, second
 
 
-async def _scalar(engine, sql: str):
-    async with engine.connect() as conn:
-        return (await conn.execute(text(sql))).scalar()
-
-
 def test_a_pipelined_write_cancelled_while_it_waits_never_happens(backend, db, repo, postgresql_only):
+    access = access_to(db)
+
     async def scenario():
-        outside, running, waiting = await _one_at_the_server_and_one_queued(backend)
+        outside, running, waiting = await _one_at_the_server_and_one_queued(backend, access)
         waiting.cancel()
         await outside.execute("ROLLBACK")
         await outside.close()
@@ -292,17 +307,18 @@ def test_a_pipelined_write_cancelled_while_it_waits_never_happens(backend, db, r
 
 def test_a_pipelined_batch_that_loses_its_connection_fails_and_the_next_one_is_stored(backend, db, repo,
                                                                                      postgresql_only):
+    access = access_to(db)
+
     async def scenario():
-        outside, lost, queued = await _one_at_the_server_and_one_queued(backend)
+        outside, lost, queued = await _one_at_the_server_and_one_queued(backend, access)
         await outside.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO build_statuses%'")
+                              "WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO build_statuses%'")
         await outside.execute("ROLLBACK")
         await outside.close()
         outcomes = await asyncio.gather(lost, queued, return_exceptions=True)
         assert isinstance(outcomes[0], Exception) and outcomes[1] is None  # each answered once, the lost one failed
         # The lost connection is replaced: the lane's next write goes through.
-        repository_id = await _scalar(backend.app.state.engine, "SELECT id FROM repositories")
-        await pipelined(backend.app.state.engine, status(repository_id, "CANCELLED", key="after"))
+        await pipelined(backend.app.state.engine, status(access, "CANCELLED", key="after"))
 
     backend.portal.call(scenario)
     assert sorted(db("SELECT key, state FROM build_statuses")) == [("after", "CANCELLED"), ("ci", "INPROGRESS"),
@@ -313,13 +329,13 @@ def test_pipelined_deployments_each_get_their_own_row_back(backend, db, repo, po
     from cairn.deployments import service as deployments
     from cairn.deployments.schemas import DeploymentSetRequest
 
-    repository_id = db("SELECT id FROM repositories")[0][0]
+    access = access_to(db)
 
     def deployment(sequence: int):
         request = DeploymentSetRequest.model_validate({
             "deploymentSequenceNumber": sequence, "description": "d", "displayName": f"#{sequence}", "key": "app",
             "state": "SUCCESSFUL", "url": "https://ci.example/1", "environment": {"key": "prod", "displayName": "P"}})
-        return lambda conn: deployments.put_deployment(conn, repository_id, SHA, request, {"id": repository_id})
+        return lambda conn: deployments.put_deployment(conn, access, BASE_URL, SHA, request)
 
     async def scenario():
         engine = backend.app.state.engine

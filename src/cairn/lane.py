@@ -32,7 +32,6 @@ from cairn.deployments import service as deployments
 from cairn.deployments.schemas import DeploymentSetRequest
 from cairn.insights import service as insights
 from cairn.insights.schemas import AnnotationsRequest
-from cairn.kit.entities import repository_json
 from cairn.kit.json import send_json
 from cairn.kit.routing import FAST_PATH
 from cairn.kit.schema import may_hold_nul
@@ -147,22 +146,21 @@ class FastLane:
     @staticmethod
     async def _post_build(state, access: RepositoryAccess, commit_id: str, body: bytes) -> None:
         request = BuildStatusSetRequest.model_validate_json(body)
-        await in_transaction(state.engine, lambda conn: builds.set_status(conn, access.repository.id, commit_id,
-                                                                          request), one_statement="pipelined")
+        await in_transaction(state.engine, lambda conn: builds.set_status(
+            conn, access, state.settings.public_base_url, commit_id, request), one_statement="pipelined")
 
     @staticmethod
     async def _post_annotations(state, access: RepositoryAccess, commit_id: str, key: str, body: bytes) -> None:
         annotations = AnnotationsRequest.model_validate_json(body).annotations
         cap = state.settings.insights_max_annotations
-        await in_transaction(state.engine, lambda conn: insights.add_annotations(conn, access, commit_id, key,
-                                                                                 annotations, cap))
+        await in_transaction(state.engine, lambda conn: insights.add_annotations(
+            conn, access, state.settings.public_base_url, commit_id, key, annotations, cap))
 
     @staticmethod
     async def _post_deployment(state, access: RepositoryAccess, commit_id: str, body: bytes) -> dict:
         request = DeploymentSetRequest.model_validate_json(body)
-        repository = repository_json(access.repository, state.settings.public_base_url)
         return await in_transaction(state.engine, lambda conn: deployments.put_deployment(
-            conn, access.repository.id, commit_id, request, repository), one_statement="pipelined")  # PostgreSQL
+            conn, access, state.settings.public_base_url, commit_id, request), one_statement="pipelined")
 
     async def report_annotations(self, scope, receive, send, project_key: str, slug: str, commit_id: str,
                                  key: str):

@@ -45,12 +45,6 @@ def _cache_key(authorization: str) -> str:
     return hashlib.sha256(authorization.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _principal(row, token=None) -> Principal:
-    return Principal(user_id=row.id, name=row.name, slug=row.slug, global_grant=row.global_grant or 0,
-                     token_project_cap=None if token is None else token.project_permission,
-                     token_repository_cap=None if token is None else token.repository_permission)
-
-
 class Authenticator:
     def __init__(self, hasher: PasswordHasher, ttl_seconds: float):
         self.hasher = hasher
@@ -112,7 +106,7 @@ class Authenticator:
         row = await store.user_by_name(conn, username)
         fingerprint = row and ("password", row.password_hash, row.global_grant)
         if row is not None and row.active and entry is not None and entry.fingerprint == fingerprint:
-            return _principal(row), fingerprint  # unchanged since the last full check: no re-hash
+            return Principal.of_user(row), fingerprint  # unchanged since the last full check: no re-hash
         # Unknown names count as failures too, or the backoff would tell which names exist.
         wait = self.failed_sign_ins.wait(username)
         if wait:
@@ -121,7 +115,7 @@ class Authenticator:
             self.failed_sign_ins.failed(username)
             raise bad_credentials()
         self.failed_sign_ins.succeeded(username)
-        return _principal(row), fingerprint
+        return Principal.of_user(row), fingerprint
 
 
 def _check_token(row, username: str | None):
@@ -129,7 +123,7 @@ def _check_token(row, username: str | None):
         raise bad_credentials()
     if row.expires_date is not None and row.expires_date <= now_ms():
         raise bad_credentials()
-    return _principal(row, row), ("token", row.token_id, row.global_grant)
+    return Principal.of_user(row, row), ("token", row.token_id, row.global_grant)
 
 
 def _basic(value: str) -> tuple[str, str]:

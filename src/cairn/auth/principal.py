@@ -16,6 +16,18 @@ class Principal:
     # Personal tokens cap what their owner may do: levels for projects and repositories.
     token_project_cap: int | None = None
     token_repository_cap: int | None = None
+    # What events name the caller by (their `actor`, Bitbucket's RestApplicationUser).
+    display_name: str | None = None
+    email: str | None = None
+    service: bool = False
+
+    @classmethod
+    def of_user(cls, row, token=None) -> "Principal":
+        """The user of a users row (auth.store.USER_COLUMNS), capped by `token`'s permissions when given."""
+        return cls(user_id=row.id, name=row.name, slug=row.slug, global_grant=row.global_grant or 0,
+                   token_project_cap=None if token is None else token.project_permission,
+                   token_repository_cap=None if token is None else token.repository_permission,
+                   display_name=row.display_name, email=row.email, service=bool(row.service))
 
     @property
     def anonymous(self) -> bool:

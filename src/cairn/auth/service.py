@@ -414,7 +414,7 @@ async def session_principal(conn: AsyncConnection, secret: str | None) -> Princi
     row = await store.session_user(conn, token_hash(secret), now_ms())
     if row is None or not row.active:
         return ANONYMOUS
-    return Principal(user_id=row.id, name=row.name, slug=row.slug, global_grant=row.global_grant or 0)
+    return Principal.of_user(row)
 
 
 async def sign_out(conn: AsyncConnection, secret: str | None) -> None:

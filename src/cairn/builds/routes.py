@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from cairn.auth.audit import AuditTrail
 from cairn.auth.deps import RepoAdmin, RepoRead, RepoReadSignedIn, SignedIn
@@ -18,7 +18,7 @@ from cairn.builds.schemas import (
 from cairn.db.uow import Conn
 from cairn.kit.commits import CommitId
 from cairn.kit.paging import Page, Paging, page
-from cairn.kit.routing import fast_path
+from cairn.kit.routing import base_url, fast_path
 
 router = APIRouter(tags=["Builds"])
 legacy_router = APIRouter(tags=["Builds (legacy)"])
@@ -28,9 +28,10 @@ _BUILDS = "/projects/{projectKey}/repos/{repositorySlug}/commits/{commitId}/buil
 
 @router.post(_BUILDS, status_code=204, response_class=Response)
 @fast_path("post_build")
-async def add_build_status(conn: Conn, access: RepoReadSignedIn, commit: CommitId, body: BuildStatusSetRequest):
+async def add_build_status(request: Request, conn: Conn, access: RepoReadSignedIn, commit: CommitId,
+                           body: BuildStatusSetRequest):
     """Store a build status; re-posting a key replaces it (REPO_READ)."""
-    await service.set_status(conn, access.repository.id, commit, body)
+    await service.set_status(conn, access, base_url(request), commit, body)
 
 
 @router.get(_BUILDS, response_model=BuildStatus | Page[BuildStatus], response_model_exclude_none=True)
@@ -44,10 +45,10 @@ async def get_build_status(conn: Conn, access: RepoRead, commit: CommitId, pagin
 
 
 @router.delete(_BUILDS, status_code=204, response_class=Response, dependencies=[AuditTrail])
-async def delete_build_status(conn: Conn, access: RepoAdmin, commit: CommitId,
+async def delete_build_status(request: Request, conn: Conn, access: RepoAdmin, commit: CommitId,
                               key: Annotated[str | None, Query()] = None):
     """Delete the status with `key` (REPO_ADMIN); 204 also when there was none."""
-    await service.delete_status(conn, access.repository.id, commit, key)
+    await service.delete_status(conn, access, base_url(request), commit, key)
 
 
 @legacy_router.post("/commits/stats", response_model=dict[str, BuildStats], response_model_exclude_none=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from cairn.auth.deps import RepositoryAccess
 from cairn.auth.principal import Principal
 from cairn.builds import store
 from cairn.builds.schemas import (
@@ -13,6 +14,8 @@ from cairn.builds.schemas import (
 )
 from cairn.builds.states import build_stats, parse_order
 from cairn.errors import bad_request, not_found
+from cairn.events import schemas as events
+from cairn.events import service as event_log
 from cairn.kit import written
 from cairn.kit.clock import now_ms
 from cairn.kit.commits import parse_commit_id
@@ -36,10 +39,22 @@ def _row_values(repository_id: int | None, commit_id: str, body) -> dict:
     }
 
 
-async def set_status(conn: AsyncConnection, repository_id: int, commit_id: str,
+class _Stored:
+    """A status row as status_json reads it, from the values being stored in a repository."""
+
+    def __init__(self, values: dict, access: RepositoryAccess):
+        self.__dict__.update(values, project_key=access.repository.project.key,
+                             repository_slug=access.repository.slug)
+
+
+async def set_status(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str,
                      body: BuildStatusSetRequest) -> None:
-    # One statement: cairn.lane pipelines it on PostgreSQL (with concurrent ones, one round trip and one commit).
-    await store.upsert_status(conn, _row_values(repository_id, commit_id, body))
+    values = _row_values(access.repository.id, commit_id, body)
+    event = event_log.values(events.BUILD_STATUS_SET, now_ms(), access, base_url, commit_id,
+                             "buildStatus", status_json(_Stored(values, access)))
+    # On PostgreSQL one statement with its event: cairn.lane pipelines it (with concurrent ones, one round trip
+    # and one commit).
+    await store.upsert_status(conn, values, event)
     written.BUILD_STATUSES.inc()
 
 
@@ -70,9 +85,14 @@ async def list_statuses(conn: AsyncConnection, repository_id: int, commit_id: st
     return [status_json(r) for r in rows]
 
 
-async def delete_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str | None) -> None:
+async def delete_status(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str,
+                        key: str | None) -> None:
     key = _query_key(key, "delete")
-    await store.delete_status(conn, repository_id, commit_id, key)
+    row = await store.delete_status(conn, access.repository.id, commit_id, key)
+    if row is not None:  # deleting what is not there changes nothing, and tells nobody
+        deleted = _Stored(row._asdict(), access)
+        await event_log.record(conn, events.BUILD_STATUS_DELETED, now_ms(), access, base_url, commit_id,
+                               "buildStatus", status_json(deleted))
 
 
 async def list_commit_statuses(conn: AsyncConnection, principal: Principal, commit_id: str,

@@ -5,16 +5,22 @@ from __future__ import annotations
 import functools
 from typing import Iterable
 
-from sqlalchemy import Integer, and_, bindparam, case, delete, func, or_, select
+from sqlalchemy import Integer, Text, and_, bindparam, case, cast, delete, func, or_, select, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import store as auth_store
 from cairn.auth.principal import ANONYMOUS, Principal
 from cairn.builds.states import STATUS_ORDER
-from cairn.db.dialect import upsert
+from cairn.db.dialect import upsert, upsert_sql
+from cairn.events import store as events
 from cairn.models import build_statuses as bs
 from cairn.models import projects, repositories
 
+STATUS_COLUMNS = ("repository_id", "commit_id", "key", "state", "url", "name", "description", "build_number",
+                  "parent", "ref", "duration", "tests_successful", "tests_failed", "tests_skipped", "created_date",
+                  "updated_date")
 # Everything a re-post replaces; created_date is kept from the first post.
 _REPLACED = ("state", "url", "name", "description", "build_number", "parent", "ref", "duration",
              "tests_successful", "tests_failed", "tests_skipped", "updated_date")
@@ -25,14 +31,39 @@ _FROM = bs.outerjoin(repositories, repositories.c.id == bs.c.repository_id).oute
     projects, projects.c.id == repositories.c.project_id)
 
 
-async def upsert_status(conn: AsyncConnection, values: dict) -> None:
-    """Create or replace the status for (repository, commit, key), or (commit, key) when repository is None."""
-    # The conflict targets are the two partial unique indexes of models/build_statuses.py.
+# The conflict targets are the two partial unique indexes of models/build_statuses.py.
+_IN_REPOSITORY = (("repository_id", "commit_id", "key"), _REPLACED, "repository_id IS NOT NULL")
+_SET_SQLITE = text(upsert_sql(bs.name, STATUS_COLUMNS, *_IN_REPOSITORY) + " RETURNING created_date")
+
+
+def _set_in_one_statement():
+    """PostgreSQL: the upsert and its event in one statement (cairn.lane pipelines it: one round trip, and one
+    commit for a batch of them). The event's createdDate is the stored one: a re-post keeps the first's."""
+    upsert_ = postgresql.insert(bs).values({c: bindparam(c) for c in STATUS_COLUMNS})
+    status = (upsert_.on_conflict_do_update(index_elements=list(_IN_REPOSITORY[0]),
+                                            index_where=text(_IN_REPOSITORY[2]),
+                                            set_={c: upsert_.excluded[c] for c in _REPLACED})
+              .returning(bs.c.created_date).cte("status"))
+    payload = func.jsonb_set(cast(bindparam("payload"), JSONB), events.json_path("buildStatus", "createdDate"),
+                             func.to_jsonb(status.c.created_date))
+    event, delivery = events.recording(status, cast(payload, Text))
+    return select(event.c.id).add_cte(delivery)
+
+
+_SET_IN_ONE_STATEMENT = _set_in_one_statement()
+
+
+async def upsert_status(conn: AsyncConnection, values: dict, event: dict | None = None) -> None:
+    """Create or replace the status for (repository, commit, key) and record `event` (build:status_set), or the
+    status for (commit, key) when repository is None (a legacy status fires no event). `values`: STATUS_COLUMNS."""
     if values["repository_id"] is None:
         await upsert(conn, bs, values, ("commit_id", "key"), _REPLACED, "repository_id IS NULL")
+    elif conn.dialect.name == "postgresql":
+        await conn.execute(_SET_IN_ONE_STATEMENT, {**values, **events.serialised(event)})
     else:
-        await upsert(conn, bs, values, ("repository_id", "commit_id", "key"), _REPLACED,
-                     "repository_id IS NOT NULL")
+        created = (await conn.execute(_SET_SQLITE, values)).first()[0]
+        event["payload"]["buildStatus"]["createdDate"] = created
+        await events.record(conn, event)
 
 
 async def get_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str):
@@ -56,9 +87,10 @@ async def repository_states(conn: AsyncConnection, repository_id: int, commit_id
     return (await conn.execute(stmt)).all()
 
 
-async def delete_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> None:
-    await conn.execute(delete(bs).where(bs.c.repository_id == repository_id, bs.c.commit_id == commit_id,
-                                        bs.c.key == key))
+async def delete_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str):
+    """Delete the status; the row it was, or None."""
+    stmt = delete(bs).where(bs.c.repository_id == repository_id, bs.c.commit_id == commit_id, bs.c.key == key)
+    return (await conn.execute(stmt.returning(*bs.c))).first()
 
 
 def _visible(principal: Principal, viewer=None):

@@ -28,16 +28,23 @@ def highest_level(*levels):
     return greatest(*(func.coalesce(level, 0) for level in levels))
 
 
+def upsert_sql(table: str, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...],
+               conflict_where: str | None = None, update_where: str | None = None) -> str:
+    """The SQL of upsert() below, to build a larger statement around."""
+    where = f" WHERE {conflict_where}" if conflict_where else ""
+    action = ("DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
+              + (f" WHERE {update_where}" if update_where else "")) if update else "DO NOTHING"
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+            f" ON CONFLICT ({', '.join(conflict)}){where} {action}")
+
+
 @functools.lru_cache(maxsize=64)
 def _upsert_sql(table: str, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...],
                 conflict_where: str | None, update_where: str | None, returning: bool) -> TextClause:
     # SQLite (3.24+) and PostgreSQL share this syntax. Built once as text: SQLAlchemy cannot cache the
     # compiled form of a dialect insert with ON CONFLICT, and compiling it per request cost ~2 ms.
-    where = f" WHERE {conflict_where}" if conflict_where else ""
-    action = ("DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)
-              + (f" WHERE {update_where}" if update_where else "")) if update else "DO NOTHING"
-    return text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-                f" ON CONFLICT ({', '.join(conflict)}){where} {action}" + (" RETURNING *" if returning else ""))
+    return text(upsert_sql(table, columns, conflict, update, conflict_where, update_where)
+                + (" RETURNING *" if returning else ""))
 
 
 def upsert(conn: AsyncConnection, table: Table, values: dict[str, Any], conflict_columns: Iterable[str],

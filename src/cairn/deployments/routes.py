@@ -29,8 +29,7 @@ Param = Annotated[str | None, Query()]
 async def add_deployment(request: Request, conn: Conn, access: RepoReadSignedIn, commit: CommitId,
                          body: DeploymentSetRequest):
     """Create a deployment, or update the one with the same key, environment and sequence number."""
-    repository = repository_json(access.repository, base_url(request))
-    return JSONResponse(await service.put_deployment(conn, access.repository.id, commit, body, repository))
+    return JSONResponse(await service.put_deployment(conn, access, base_url(request), commit, body))
 
 
 @router.get(_DEPLOYMENTS, responses={200: documented(Deployment, "The deployment")})
@@ -42,9 +41,9 @@ async def get_deployment(request: Request, conn: Conn, access: RepoRead, commit:
 
 
 @router.delete(_DEPLOYMENTS, status_code=204, response_class=Response, dependencies=[AuditTrail])
-async def delete_deployment(conn: Conn, access: RepoAdmin, commit: CommitId, key: Param = None,
+async def delete_deployment(request: Request, conn: Conn, access: RepoAdmin, commit: CommitId, key: Param = None,
                             environmentKey: Param = None, deploymentSequenceNumber: Param = None):  # noqa: N803
-    await service.delete_deployment(conn, access.repository.id, commit, key, environmentKey,
+    await service.delete_deployment(conn, access, base_url(request), commit, key, environmentKey,
                                     deploymentSequenceNumber)
 
 

@@ -82,7 +82,7 @@ class EnvironmentDeployments(Schema):
     latest_successful: Deployment | None = Field(default=None, description="Absent until one succeeds")
 
 
-def _commit(commit_id: str) -> dict:
+def commit_json(commit_id: str) -> dict:
     return {"id": commit_id, "displayId": commit_id[:7]}
 
 
@@ -102,8 +102,8 @@ def deployment_json(row, repository: dict) -> dict:
         "description": row.description, "url": row.url, "state": row.state,
         "environment": _environment(row.environment_key, row.environment_display_name, row.environment_type,
                                         row.environment_url),
-        "lastUpdated": row.last_updated, "repository": repository, "toCommit": _commit(row.commit_id),
+        "lastUpdated": row.last_updated, "repository": repository, "toCommit": commit_json(row.commit_id),
     }
     if row.from_commit is not None:
-        body["fromCommit"] = _commit(row.from_commit)
+        body["fromCommit"] = commit_json(row.from_commit)
     return body

@@ -13,28 +13,44 @@ from cairn.deployments.schemas import (
     DeploymentSetRequest,
     deployment_json,
 )
+from cairn.auth.deps import RepositoryAccess
 from cairn.errors import NO_SUCH_ENTITY, bad_request, not_found
+from cairn.events import schemas as events
+from cairn.events import service as event_log
 from cairn.kit import written
 from cairn.kit.clock import now_ms
 from cairn.kit.commits import parse_commit_id
+from cairn.kit.entities import repository_json
 from cairn.kit.schema import INT64_MAX, INT64_MIN
 
 _LONG = re.compile(r"-?[0-9]{1,19}")
 
 
-async def put_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, body: DeploymentSetRequest,
-                         repository: dict) -> dict:
+async def put_deployment(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str,
+                         body: DeploymentSetRequest) -> dict:
     environment = body.environment
-    row = await store.put_deployment(conn, {
-        "repository_id": repository_id, "commit_id": commit_id, "key": body.key,
+    values = {
+        "repository_id": access.repository.id, "commit_id": commit_id, "key": body.key,
         "environment_key": environment.key, "sequence_number": body.deployment_sequence_number,
         "display_name": body.display_name, "description": body.description, "url": body.url,
         "state": body.state, "environment_display_name": environment.display_name,
         "environment_type": environment.type, "environment_url": environment.url,
         "last_updated": body.last_updated if body.last_updated is not None else now_ms(),
-    })
+    }
+    repository = repository_json(access.repository, base_url)
+    # The event's fromCommit is added by the store, which finds it.
+    entity = deployment_json(_Stored(values), repository)
+    event = event_log.values(events.DEPLOYMENT_SET, now_ms(), access, base_url, commit_id, "deployment", entity)
+    row = await store.put_deployment(conn, values, event)
     written.DEPLOYMENTS.inc()
     return deployment_json(row, repository)
+
+
+class _Stored:
+    """A deployment row as deployment_json reads it, from the values being stored (fromCommit unknown yet)."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values, from_commit=None)
 
 
 def _identity(key: str | None, environment_key: str | None, sequence_number: str | None) -> tuple[str, str, int]:
@@ -61,10 +77,15 @@ async def get_deployment(conn: AsyncConnection, repository_id: int, commit_id: s
     return deployment_json(row, repository)
 
 
-async def delete_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str | None,
-                            environment_key: str | None, sequence_number: str | None) -> None:
+async def delete_deployment(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str,
+                            key: str | None, environment_key: str | None, sequence_number: str | None) -> None:
     """Delete the named deployment; 204 also when there is none (as for build statuses)."""
-    await store.delete_deployment(conn, repository_id, commit_id, *_identity(key, environment_key, sequence_number))
+    row = await store.delete_deployment(conn, access.repository.id, commit_id,
+                                        *_identity(key, environment_key, sequence_number))
+    if row is not None:
+        entity = deployment_json(row, repository_json(access.repository, base_url))
+        await event_log.record(conn, events.DEPLOYMENT_DELETED, now_ms(), access, base_url, commit_id, "deployment",
+                               entity)
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:

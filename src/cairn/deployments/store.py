@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from sqlalchemy import Integer, and_, bindparam, delete, func, select
+from sqlalchemy import Integer, Text, and_, bindparam, case, cast, delete, func, select
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.db.dialect import upsert
+from cairn.deployments.schemas import commit_json
+from cairn.events import store as events
 from cairn.models import deployment_environments as env
 from cairn.models import deployments as d
 
@@ -78,28 +81,44 @@ def _put_in_one_statement():
     environment = (postgresql.insert(env).values(repository_id=bindparam("repository_id"),
                                                  key=bindparam("environment_key"))
                    .on_conflict_do_nothing(index_elements=["repository_id", "key"]).cte("environment"))
-    return select(up, _from_commit(up)).add_cte(environment)
+    found = select(up, _from_commit(up)).add_cte(environment).cte("found")
+    # The event's fromCommit is the one found (deployments.schemas._commit's shape).
+    commit = func.jsonb_build_object("id", found.c.from_commit, "displayId", func.left(found.c.from_commit, 7))
+    payload = cast(bindparam("payload"), JSONB)
+    payload = case((found.c.from_commit.is_(None), payload),
+                   else_=func.jsonb_set(payload, events.json_path("deployment", "fromCommit"), commit))
+    event, delivery = events.recording(found, cast(payload, Text))
+    return select(found).add_cte(delivery)
 
 
 _PUT_IN_ONE_STATEMENT = _put_in_one_statement()
 
 
-async def put_deployment(conn: AsyncConnection, values: dict) -> DeploymentRow:
-    """Create the deployment or update the one with the same identity, record its environment, and return it.
-    Nothing else is written: concurrent deployments to one environment never wait for each other. On PostgreSQL
-    one statement (see _put_in_one_statement)."""
+async def put_deployment(conn: AsyncConnection, values: dict, event: dict) -> DeploymentRow:
+    """Create the deployment or update the one with the same identity, record its environment and its event
+    (deployment:set, whose payload gets the fromCommit found), and return it. Nothing else is written: concurrent
+    deployments to one environment never wait for each other. On PostgreSQL one statement (see
+    _put_in_one_statement)."""
     if conn.dialect.name == "postgresql":
-        return DeploymentRow(*(await conn.execute(_PUT_IN_ONE_STATEMENT, values)).first())
+        return DeploymentRow(*(await conn.execute(_PUT_IN_ONE_STATEMENT, {**values,
+                                                                          **events.serialised(event)})).first())
     await upsert(conn, d, values, _IDENTITY, _REPLACED)
     row = await get_deployment(conn, *(values[c] for c in _IDENTITY))
     await add_environment(conn, values["repository_id"], values["environment_key"])
+    if row.from_commit is not None:
+        event["payload"]["deployment"]["fromCommit"] = commit_json(row.from_commit)
+    await events.record(conn, event)
     return row
 
 
 async def delete_deployment(conn: AsyncConnection, repository_id: int, commit_id: str, key: str,
-                            environment_key: str, sequence_number: int) -> None:
-    """(An environment left without deployments stays recorded; the listing leaves it out.)"""
-    await conn.execute(_DELETE, _identity(repository_id, commit_id, key, environment_key, sequence_number))
+                            environment_key: str, sequence_number: int):
+    """The deleted deployment (with its from_commit), or None. (An environment left without deployments stays
+    recorded; the listing leaves it out.)"""
+    row = await get_deployment(conn, repository_id, commit_id, key, environment_key, sequence_number)
+    if row is not None:
+        await conn.execute(_DELETE, _identity(repository_id, commit_id, key, environment_key, sequence_number))
+    return row
 
 
 async def list_deployments(conn: AsyncConnection, repository_id: int, filters: dict, start: int, limit: int):

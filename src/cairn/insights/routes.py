@@ -14,7 +14,7 @@ from cairn.insights.schemas import AnnotationRequest, Annotations, AnnotationsRe
 from cairn.kit.commits import CommitId
 from cairn.kit.json import JSONResponse
 from cairn.kit.paging import Page, Paging, page
-from cairn.kit.routing import documented, fast_path
+from cairn.kit.routing import base_url, documented, fast_path
 
 router = APIRouter(tags=["Code Insights"])
 
@@ -41,15 +41,16 @@ async def get_report(conn: Conn, access: RepoRead, commit: CommitId, key: Key):
 
 
 @router.put(_REPORT, responses={200: documented(Report, "The stored report")})
-async def set_report(conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key, body: ReportSetRequest):
+async def set_report(request: Request, conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key,
+                     body: ReportSetRequest):
     """Create the report, or replace it (its creator only); its annotations are kept."""
-    return JSONResponse(await service.put_report(conn, access, commit, key, body))
+    return JSONResponse(await service.put_report(conn, access, base_url(request), commit, key, body))
 
 
 @router.delete(_REPORT, status_code=204, response_class=Response, dependencies=[AuditTrail])
-async def delete_report(conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key):
+async def delete_report(request: Request, conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key):
     """Delete the report and its annotations (creator, or REPO_ADMIN); 204 also when there is none."""
-    await service.delete_report(conn, access, commit, key)
+    await service.delete_report(conn, access, base_url(request), commit, key)
 
 
 @router.get(_REPORT + "/annotations", responses={200: documented(Annotations, "The annotations")})
@@ -63,21 +64,21 @@ async def get_report_annotations(conn: Conn, access: RepoRead, commit: CommitId,
 async def add_annotations(request: Request, conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key,
                           body: AnnotationsRequest):
     """Add annotations (the report's creator only): all of them, or none when one is rejected."""
-    await service.add_annotations(conn, access, commit, key, body.annotations, _cap(request))
+    await service.add_annotations(conn, access, base_url(request), commit, key, body.annotations, _cap(request))
 
 
 @router.delete(_REPORT + "/annotations", status_code=204, response_class=Response, dependencies=[AuditTrail])
-async def delete_annotations(conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key,
+async def delete_annotations(request: Request, conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key,
                              externalId: Many = None):  # noqa: N803
     """Delete the annotations with these external ids, or all of the report's (creator, or REPO_ADMIN)."""
-    await service.delete_annotations(conn, access, commit, key, externalId)
+    await service.delete_annotations(conn, access, base_url(request), commit, key, externalId)
 
 
 @router.put(_REPORT + "/annotations/{externalId}", status_code=204, response_class=Response)
 async def set_annotation(request: Request, conn: Conn, access: RepoReadSignedIn, commit: CommitId, key: Key,
                          externalId: Annotated[str, Path()], body: AnnotationRequest):  # noqa: N803
     """Create or replace the annotation with this external id (the report's creator only)."""
-    await service.set_annotation(conn, access, commit, key, externalId, body, _cap(request))
+    await service.set_annotation(conn, access, base_url(request), commit, key, externalId, body, _cap(request))
 
 
 @router.get(_COMMIT + "/annotations", responses={200: documented(Annotations, "The annotations")})

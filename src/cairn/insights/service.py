@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cairn.auth import permissions as perms
 from cairn.auth.deps import RepositoryAccess
 from cairn.errors import AUTHORISATION, CairnError, bad_request, not_found, unauthorized
+from cairn.events import schemas as events
+from cairn.events import service as event_log
 from cairn.insights import store
 from cairn.insights.schemas import (
     ANNOTATION_TYPES,
@@ -54,7 +56,7 @@ async def _writable_report(conn: AsyncConnection, access: RepositoryAccess, comm
     return report
 
 
-async def put_report(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
+async def put_report(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str, key: str,
                      body: ReportSetRequest) -> dict:
     row = await store.put_report(conn, {
         "repository_id": access.repository.id, "commit_id": commit_id, "key": _check_key(key),
@@ -67,7 +69,9 @@ async def put_report(conn: AsyncConnection, access: RepositoryAccess, commit_id:
     if row is None:
         raise _not_creator()
     written.REPORTS.inc()
-    return report_json(row)
+    report = report_json(row)
+    await event_log.record(conn, events.REPORT_SET, now_ms(), access, base_url, commit_id, "report", report)
+    return report
 
 
 async def get_report(conn: AsyncConnection, repository_id: int, commit_id: str, key: str) -> dict:
@@ -82,14 +86,24 @@ async def list_reports(conn: AsyncConnection, repository_id: int, commit_id: str
     return [report_json(r) for r in await store.list_reports(conn, repository_id, commit_id, start, limit)]
 
 
-async def delete_report(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str) -> None:
+async def delete_report(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str,
+                        key: str) -> None:
     """Delete the report and its annotations; 204 also when there is none (decision D1)."""
     report = await store.lock_report(conn, access.repository.id, commit_id, key)
     if report is None:
         return
     if not _may_delete(access, report):
         raise unauthorized(False)
-    await store.delete_report(conn, report.id)
+    deleted = await store.delete_report(conn, report.id)
+    await event_log.record(conn, events.REPORT_DELETED, now_ms(), access, base_url, commit_id, "report",
+                           report_json(deleted))
+
+
+async def _annotations_event(conn: AsyncConnection, event_key: str, access: RepositoryAccess, base_url: str,
+                             commit_id: str, key: str, count: int) -> None:
+    """Annotations' events name the report and how many, never the annotations (a linter posts 1000)."""
+    await event_log.record(conn, event_key, now_ms(), access, base_url, commit_id, "annotations",
+                           {"reportKey": key, "count": count})
 
 
 def _duplicate(index: int, external_id: str) -> CairnError:
@@ -102,7 +116,7 @@ def _over_cap(cap: int) -> CairnError:
                        "of its annotations were stored.", "annotations")
 
 
-async def add_annotations(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
+async def add_annotations(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str, key: str,
                           annotations: list[AnnotationRequest], cap: int) -> None:
     """Store all of them or none: a duplicate external id or passing the cap rejects the whole request."""
     report = await _writable_report(conn, access, commit_id, key)
@@ -124,22 +138,23 @@ async def add_annotations(conn: AsyncConnection, access: RepositoryAccess, commi
     if len(stored) + len(annotations) > cap:
         raise _over_cap(cap)
     await store.insert_annotations(conn, report.id, annotations)
+    await _annotations_event(conn, events.ANNOTATIONS_ADDED, access, base_url, commit_id, key, len(annotations))
     written.ANNOTATIONS.inc(len(annotations))
 
 
-async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
+async def set_annotation(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str, key: str,
                          external_id: str, annotation: AnnotationRequest, cap: int) -> None:
     """Create or replace the annotation named by `external_id` (the path wins over the body)."""
     if len(external_id) > MAX_EXTERNAL_ID:
         raise bad_request(f"externalId must be shorter than {MAX_EXTERNAL_ID + 1} characters.", "externalId")
     report = await _writable_report(conn, access, commit_id, key)
     annotation = {**annotation, "externalId": external_id}
+    if not await store.replace_annotation(conn, report.id, annotation):
+        if await store.count_annotations(conn, report.id) + 1 > cap:
+            raise _over_cap(cap)
+        await store.insert_annotations(conn, report.id, [annotation])
+    await _annotations_event(conn, events.ANNOTATIONS_ADDED, access, base_url, commit_id, key, 1)
     written.ANNOTATIONS.inc()
-    if await store.replace_annotation(conn, report.id, annotation):
-        return
-    if await store.count_annotations(conn, report.id) + 1 > cap:
-        raise _over_cap(cap)
-    await store.insert_annotations(conn, report.id, [annotation])
 
 
 def _listing(rows) -> dict:
@@ -170,15 +185,17 @@ async def commit_annotations(conn: AsyncConnection, repository_id: int, commit_i
     return _listing(rows)
 
 
-async def delete_annotations(conn: AsyncConnection, access: RepositoryAccess, commit_id: str, key: str,
-                             external_ids: list[str] | None) -> None:
+async def delete_annotations(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str,
+                             key: str, external_ids: list[str] | None) -> None:
     """Delete the given external ids, or every annotation of the report when none are given."""
     report = await store.lock_report(conn, access.repository.id, commit_id, key)
     if report is None:
         raise _no_report(key)
     if not _may_delete(access, report):
         raise unauthorized(False)
-    await store.delete_annotations(conn, report.id, external_ids or None)
+    count = await store.delete_annotations(conn, report.id, external_ids or None)
+    if count:
+        await _annotations_event(conn, events.ANNOTATIONS_DELETED, access, base_url, commit_id, key, count)
 
 
 async def results_of_commits(conn: AsyncConnection, repository_id: int, commit_ids: list[str]) -> dict[str, list]:

@@ -70,9 +70,9 @@ async def list_reports(conn: AsyncConnection, repository_id: int, commit_id: str
     return (await conn.execute(stmt)).all()
 
 
-async def delete_report(conn: AsyncConnection, report_id: int) -> None:
-    # Its annotations go with it (ON DELETE CASCADE).
-    await conn.execute(delete(ir).where(ir.c.id == report_id))
+async def delete_report(conn: AsyncConnection, report_id: int):
+    """Delete the report (its annotations go with it, ON DELETE CASCADE); the row it was."""
+    return (await conn.execute(delete(ir).where(ir.c.id == report_id).returning(*ir.c))).first()
 
 
 async def count_annotations(conn: AsyncConnection, report_id: int) -> int:
@@ -102,11 +102,12 @@ async def replace_annotation(conn: AsyncConnection, report_id: int, annotation: 
     return result.rowcount > 0
 
 
-async def delete_annotations(conn: AsyncConnection, report_id: int, external_ids: list[str] | None) -> None:
+async def delete_annotations(conn: AsyncConnection, report_id: int, external_ids: list[str] | None) -> int:
+    """Delete them; how many there were."""
     stmt = delete(ia).where(ia.c.report_id == report_id)
     if external_ids is not None:
         stmt = stmt.where(ia.c.external_id.in_(external_ids))
-    await conn.execute(stmt)
+    return (await conn.execute(stmt)).rowcount
 
 
 async def report_annotations(conn: AsyncConnection, repository_id: int, commit_id: str, key: str):

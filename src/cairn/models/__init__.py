@@ -7,6 +7,7 @@ from cairn.models.branch_models import branch_models
 from cairn.models.build_statuses import build_statuses
 from cairn.models.deployment_environments import deployment_environments
 from cairn.models.deployments import deployments
+from cairn.models.events import events
 from cairn.models.global_group_permissions import global_group_permissions
 from cairn.models.global_permissions import global_permissions
 from cairn.models.group_members import group_members
@@ -25,6 +26,8 @@ from cairn.models.required_build_conditions import required_build_conditions
 from cairn.models.user_rate_limits import user_rate_limits
 from cairn.models.users import users
 from cairn.models.web_sessions import web_sessions
+from cairn.models.webhook_deliveries import webhook_deliveries
+from cairn.models.webhooks import webhooks
 
 __all__ = [
     "access_tokens",
@@ -33,6 +36,7 @@ __all__ = [
     "build_statuses",
     "deployment_environments",
     "deployments",
+    "events",
     "global_group_permissions",
     "global_permissions",
     "group_members",
@@ -52,4 +56,6 @@ __all__ = [
     "user_rate_limits",
     "users",
     "web_sessions",
+    "webhook_deliveries",
+    "webhooks",
 ]

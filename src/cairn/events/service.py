@@ -1,0 +1,23 @@
+"""Record events (in the transaction of the change they tell of) and read them back."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.auth.deps import RepositoryAccess
+from cairn.events import store
+from cairn.events.schemas import EVENT_BITS, payload
+
+
+def values(event_key: str, created: int, access: RepositoryAccess, base_url: str, commit_id: str,
+           entity_name: str, entity: dict) -> dict:
+    """The statement parameters that record the event (events.store.record, or a domain's one-statement
+    change that records it too); `payload` is still a dict, serialised as it is recorded."""
+    return {"repository_id": access.repository.id, "project_id": access.repository.project.id,
+            "commit_id": commit_id, "event_key": event_key, "bit": EVENT_BITS[event_key], "created": created,
+            "payload": payload(event_key, created, access, base_url, commit_id, entity_name, entity)}
+
+
+async def record(conn: AsyncConnection, event_key: str, created: int, access: RepositoryAccess, base_url: str,
+                 commit_id: str, entity_name: str, entity: dict) -> None:
+    await store.record(conn, values(event_key, created, access, base_url, commit_id, entity_name, entity))

@@ -1,0 +1,29 @@
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+
+from cairn.models.base import Id, metadata
+
+# A webhook of a project (repository_id NULL: it hears all the project's repositories) or of a repository.
+# `event_mask` has a bit per event it listens to (cairn.events.schemas.EVENT_BITS), so a change finds its
+# webhooks in the same statement that records its event. The lease is how one of several cairn processes
+# takes the webhook's deliveries, in order, for a while (cairn.webhooks.delivery).
+webhooks = Table(
+    "webhooks", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("repository_id", Id, ForeignKey("repositories.id", ondelete="CASCADE"), nullable=True),
+    Column("name", String(255), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("event_mask", Integer, nullable=False),
+    Column("secret", Text, nullable=True),
+    Column("username", Text, nullable=True),
+    Column("password", Text, nullable=True),
+    Column("ssl_verification", Boolean, nullable=False),
+    Column("created_date", BigInteger, nullable=False),
+    Column("updated_date", BigInteger, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", BigInteger, nullable=True),
+)
+
+Index("ix_webhooks_project", webhooks.c.project_id, webhooks.c.repository_id)
+Index("ix_webhooks_repository", webhooks.c.repository_id)
