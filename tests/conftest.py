@@ -38,7 +38,7 @@ def backend(request, tmp_path_factory):
     settings = Settings(home=tmp_path_factory.mktemp("home"), database_url=url,
                         base_url="http://cairn.test:7990/bitbucket", admin_username=ADMIN[0],
                         admin_password=ADMIN[1], argon2_profile="cheapest", auth_cache_seconds=0.5,
-                        db_pool_size=5)
+                        db_pool_size=5, webhook_allow_private=True)  # webhook tests call 127.0.0.1 only
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         client.backend = request.param

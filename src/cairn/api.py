@@ -16,6 +16,7 @@ from cairn.auth.routes import tokens_router
 from cairn.builds.routes import legacy_router as legacy_builds_router
 from cairn.builds.routes import router as builds_router
 from cairn.deployments.routes import router as deployments_router
+from cairn.events.routes import router as events_router
 from cairn.insights.routes import router as insights_router
 from cairn.projects.routes import router as projects_router
 from cairn.projects.routes import tokens_router as scoped_tokens_router
@@ -24,6 +25,8 @@ from cairn.required_builds.routes import branch_utils_router
 from cairn.required_builds.routes import router as required_builds_router
 from cairn.system.routes import api_router as system_api_router
 from cairn.system.routes import router as system_router
+from cairn.webhooks.routes import history_router as webhook_history_router
+from cairn.webhooks.routes import router as webhooks_router
 
 VERSIONS = ("1.0", "latest")
 
@@ -31,11 +34,13 @@ VERSIONS = ("1.0", "latest")
 # one: the build-status endpoints CI hammers come first.
 MODULES: dict[str, list[APIRouter]] = {
     "build-status": [legacy_builds_router],
-    "api": [builds_router, deployments_router, projects_router, system_api_router, users_router, rate_limit_router],
+    "api": [builds_router, deployments_router, projects_router, system_api_router, users_router, rate_limit_router,
+            webhooks_router],
     "insights": [insights_router],
     "required-builds": [required_builds_router],
     "branch-utils": [branch_utils_router],
     "access-tokens": [tokens_router, scoped_tokens_router],
+    "cairn": [webhook_history_router, events_router],  # what cairn adds to Bitbucket's API
 }
 
 

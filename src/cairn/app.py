@@ -24,6 +24,8 @@ from cairn.db import direct, migrate
 from cairn.db.engine import create_engine
 from cairn.db.outage import DatabaseOutage, database_gone
 from cairn.db.uow import unit_of_work
+from cairn.events import service as events
+from cairn.events.stream import EventBus
 from cairn.errors import (
     CairnError,
     error_response,
@@ -40,6 +42,7 @@ from cairn.system.logs import RequestLog
 from cairn.system.routes import metrics_route
 from cairn.ratelimit.limiter import RateLimiter
 from cairn.web import SecurityHeaders, install_web
+from cairn.webhooks.delivery import Deliverer, Sender
 
 
 async def bootstrap_admin(app: FastAPI) -> None:
@@ -179,6 +182,8 @@ async def _housekeeping(app: FastAPI) -> None:
             if asyncio.get_running_loop().time() - last_record >= RECORD_SECONDS:
                 last_record = asyncio.get_running_loop().time()
                 await record_batches(app)
+                async with unit_of_work(app.state.engine) as conn:
+                    await events.prune(conn)
         except Exception as error:  # a failed round loses timestamps and counts, never the loop
             if database_gone(error):
                 logs.ERRORS.warning("housekeeping skipped: the database cannot be reached (%s)", type(error).__name__)
@@ -230,7 +235,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # sweeping them every 700 allocations cost 0.5 ms of validating 1000 annotations (bench/).
         gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
         await refresh_rate_limits(app)
-        tasks = [asyncio.create_task(_housekeeping(app))]
+        app.state.event_bus = EventBus(app.state.engine)
+        deliverer = Deliverer(app.state.engine, app.state.webhook_sender)
+        tasks = [asyncio.create_task(_housekeeping(app)), asyncio.create_task(deliverer.run())]
         if app.state.access_lines is not None:
             tasks.append(asyncio.create_task(app.state.access_lines.flushing()))
         try:
@@ -244,6 +251,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.access_lines.flush()
             with suppress(Exception):  # shutting down with the database gone: the timestamps are not worth a hang
                 await record_batches(app)
+            await app.state.event_bus.close()
+            await app.state.webhook_sender.close()
             await direct.close(app.state.engine)
             await app.state.engine.dispose()
 
@@ -259,6 +268,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticator = Authenticator(app.state.hasher, settings.auth_cache_seconds)
     app.state.access = AccessCache(settings.auth_cache_seconds)
     app.state.limiter = RateLimiter()
+    app.state.webhook_sender = Sender(settings.webhook_allow_private)
     install_error_handlers(app, allowed_methods)
     install_sign_in_before_body(app)  # replaces the plain validation handler installed just above
     include_routes(app)

@@ -26,6 +26,8 @@ class Settings:
     access_log: bool = True  # a line per request on standard error (CAIRN_ACCESS_LOG=0: none)
     log_format: str = "text"  # or "json": one object per line (CAIRN_LOG_FORMAT)
     metrics: str = "public"  # who may read /metrics: "public", "off", or one user's name (CAIRN_METRICS)
+    # Whether webhooks may call loopback, private and link-local addresses (cairn.webhooks.safety).
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -43,8 +45,9 @@ class Settings:
             values["insights_max_annotations"] = int(env["CAIRN_INSIGHTS_MAX_ANNOTATIONS"])
         if env.get("CAIRN_DB_POOL_SIZE"):
             values["db_pool_size"] = int(env["CAIRN_DB_POOL_SIZE"])
-        if env.get("CAIRN_ACCESS_LOG"):
-            values["access_log"] = env["CAIRN_ACCESS_LOG"].strip().lower() not in ("0", "false", "no", "off")
+        for name in ("access_log", "webhook_allow_private"):
+            if env.get("CAIRN_" + name.upper()):
+                values[name] = env["CAIRN_" + name.upper()].strip().lower() not in ("0", "false", "no", "off")
         if env.get("CAIRN_LOG_FORMAT"):
             values["log_format"] = env["CAIRN_LOG_FORMAT"].strip().lower()
         if env.get("CAIRN_METRICS"):

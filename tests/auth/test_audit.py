@@ -78,6 +78,7 @@ def test_cairn_audit_prints_and_filters_the_trail(repo, db, backend, monkeypatch
     monkeypatch.setenv("CAIRN_ADMIN_USERNAME", "")
 
     def cairn(*args):
+        backend.app.state.access_lines.flush()  # (the app's own lines, not the command's output)
         r = CliRunner().invoke(main, ["audit", *args], catch_exceptions=False)
         assert r.exit_code == 0, r.output
         return r.output.strip().splitlines()
@@ -128,6 +129,8 @@ def test_each_audited_action_is_recorded(repo, db):
         ("DELETE", f"{r_}/commits/{SHA}/deployments", {"params": {"key": "d", "environmentKey": "e",
                                                                    "deploymentSequenceNumber": 1}}),
         ("PUT", "/rest/access-tokens/latest/projects/PRJ", {"json": {"name": "t", "permissions": ["PROJECT_READ"]}}),
+        ("POST", f"{r_}/webhooks", {"json": {"name": "h", "url": "http://127.0.0.1:9/", "events": ["deployment:set"]}}),
+        ("POST", f"{P}/PRJ/webhooks", {"json": {"name": "p", "url": "http://127.0.0.1:9/", "events": ["deployment:set"]}}),
         ("DELETE", f"{P}/PRJ/repos/second", {}),
         ("DELETE", f"{P}/NEW", {}),
         ("DELETE", f"{a}/groups", {"params": {"name": "g"}}),
@@ -147,6 +150,16 @@ def test_each_audited_action_is_recorded(repo, db):
         if path.startswith("/rest/access-tokens") and method == "PUT":
             made["token"] = r.json()["id"]
             calls += [("POST", f"{path}/{{token}}", {"json": {"name": "renamed"}}), ("DELETE", f"{path}/{{token}}", {})]
+        if path.endswith("/webhooks") and method == "POST":  # changed, an event delivered again, and deleted
+            hook = made[path] = r.json()["id"]
+            deployment = {"deploymentSequenceNumber": 1, "description": "d", "displayName": "d", "key": "d",
+                          "state": "SUCCESSFUL", "url": "https://ci.example", "environment": {"key": "e", "displayName": "E"}}
+            assert api.post(f"{r_}/commits/{SHA}/deployments", json=deployment).status_code == 200  # not audited
+            delivery = api.get(f"/rest/cairn/latest{path[len('/rest/api/latest'):]}/{hook}/deliveries").json()["values"][0]
+            calls += [("PUT", f"{path}/{hook}", {"json": {"active": False}}),
+                      ("POST", f"/rest/cairn/latest{path[len('/rest/api/latest'):]}/{hook}/deliveries/{delivery['id']}"
+                               "/redeliver", {}),
+                      ("DELETE", f"{path}/{hook}", {})]
     events = _events(db)[before:]
     assert len(events) == len(calls) and all(e["user"] == "admin" for e in events)
     assert {e["action"] for e in events} == set(ACTIONS.values())

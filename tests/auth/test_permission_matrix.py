@@ -20,8 +20,39 @@ NOT_THERE = "000000000000"
 BAD = {"json": {"name": 5, "key": 5, "state": "NOPE", "title": 5, "annotations": "x", "permissions": "x",
                 "refMatcher": 5, "development": 5, "id": 5, "enabled": "x"}}
 
+RH = "/rest/api/latest/projects/{projectKey}/repos/{repositorySlug}/webhooks"
+RC = "/rest/cairn/latest/projects/{projectKey}/repos/{repositorySlug}/webhooks"
+PH = "/rest/api/latest/projects/{projectKey}/webhooks"
+PC = "/rest/cairn/latest/projects/{projectKey}/webhooks"
+EV = "/rest/cairn/latest/projects/{projectKey}/repos/{repositorySlug}"
+
 # route -> (permission it needs, what an allowed caller is answered, the probe's request)
 ROUTES: dict[tuple[str, str], tuple[str, int, dict]] = {
+    ("GET", RH): ("REPO_ADMIN", 200, {}),
+    ("POST", RH): ("REPO_ADMIN", 400, BAD),
+    ("POST", RH + "/test"): ("REPO_ADMIN", 400, {}),  # neither a URL nor a webhook to test
+    ("GET", RH + "/{webhookId}"): ("REPO_ADMIN", 404, {}),
+    ("PUT", RH + "/{webhookId}"): ("REPO_ADMIN", 400, BAD),
+    ("DELETE", RH + "/{webhookId}"): ("REPO_ADMIN", 404, {}),
+    ("GET", RH + "/{webhookId}/latest"): ("REPO_ADMIN", 404, {}),
+    ("GET", RH + "/{webhookId}/statistics"): ("REPO_ADMIN", 404, {}),
+    ("GET", RH + "/{webhookId}/statistics/summary"): ("REPO_ADMIN", 404, {}),
+    ("GET", RC + "/{webhookId}/deliveries"): ("REPO_ADMIN", 404, {}),
+    ("POST", RC + "/{webhookId}/deliveries/{deliveryId}/redeliver"): ("REPO_ADMIN", 404, {}),
+    ("GET", RH + "/search"): ("REPO_ADMIN", 200, {}),
+    ("GET", PH): ("PROJECT_ADMIN", 200, {}),
+    ("POST", PH): ("PROJECT_ADMIN", 400, BAD),
+    ("POST", PH + "/test"): ("PROJECT_ADMIN", 400, {}),  # neither a URL nor a webhook to test
+    ("GET", PH + "/{webhookId}"): ("PROJECT_ADMIN", 404, {}),
+    ("PUT", PH + "/{webhookId}"): ("PROJECT_ADMIN", 400, BAD),
+    ("DELETE", PH + "/{webhookId}"): ("PROJECT_ADMIN", 404, {}),
+    ("GET", PH + "/{webhookId}/latest"): ("PROJECT_ADMIN", 404, {}),
+    ("GET", PH + "/{webhookId}/statistics"): ("PROJECT_ADMIN", 404, {}),
+    ("GET", PH + "/{webhookId}/statistics/summary"): ("PROJECT_ADMIN", 404, {}),
+    ("GET", PC + "/{webhookId}/deliveries"): ("PROJECT_ADMIN", 404, {}),
+    ("POST", PC + "/{webhookId}/deliveries/{deliveryId}/redeliver"): ("PROJECT_ADMIN", 404, {}),
+    ("GET", EV + "/events"): ("REPO_READ", 400, {"params": {"lastEventId": "x"}}),  # (a stream never ends)
+    ("GET", EV + "/commits/{commitId}/events"): ("REPO_READ", 400, {"params": {"lastEventId": "x"}}),
     ("GET", "/status"): ("NO_AUTH", 200, {}),  # load balancers ask it: it looks at no credential
     ("GET", "/rest/capabilities"): ("PUBLIC", 200, {}),
     ("GET", "/rest/api/latest/build/capabilities"): ("PUBLIC", 200, {}),
@@ -273,7 +304,8 @@ def _probe_path(template: str, world: str) -> str:
     key, slug = ("PRJ", "repo") if world == "private" else ("PUB", "pub")
     return (template.replace("{projectKey}", key).replace("{repositorySlug}", slug).replace("{commitId}", SHA)
             .replace("{key}", "nope").replace("{externalId}", "x").replace("{tokenId}", NOT_THERE)
-            .replace("{id}", "999999").replace("{userSlug}", "someone"))
+            .replace("{id}", "999999").replace("{userSlug}", "someone").replace("{webhookId}", "999999")
+            .replace("{deliveryId}", "999999"))
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ _TOKENS = "/rest/access-tokens/latest"
 _API = "/rest/api/latest"
 _REPO = "/projects/{projectKey}/repos/{repositorySlug}"
 _COMMIT = _REPO + "/commits/{commitId}"
+_REDELIVER = "/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver"
 # (method, route path under /latest) -> action
 ACTIONS = {
     ("POST", f"{_API}/admin/users"): "USER_CREATED",
@@ -65,6 +66,14 @@ ACTIONS = {
     ("DELETE", f"/rest/required-builds/latest{_REPO}/condition/{{id}}"): "REQUIRED_BUILDS_CONDITION_DELETED",
     ("PUT", f"/rest/branch-utils/latest{_REPO}/branchmodel/configuration"): "BRANCH_MODEL_CHANGED",
     ("DELETE", f"/rest/branch-utils/latest{_REPO}/branchmodel/configuration"): "BRANCH_MODEL_CHANGED",
+    ("POST", f"{_API}{_REPO}/webhooks"): "WEBHOOK_CREATED",
+    ("PUT", f"{_API}{_REPO}/webhooks/{{webhookId}}"): "WEBHOOK_CHANGED",
+    ("DELETE", f"{_API}{_REPO}/webhooks/{{webhookId}}"): "WEBHOOK_DELETED",
+    ("POST", f"{_API}/projects/{{projectKey}}/webhooks"): "WEBHOOK_CREATED",
+    ("PUT", f"{_API}/projects/{{projectKey}}/webhooks/{{webhookId}}"): "WEBHOOK_CHANGED",
+    ("DELETE", f"{_API}/projects/{{projectKey}}/webhooks/{{webhookId}}"): "WEBHOOK_DELETED",
+    ("POST", f"/rest/cairn/latest{_REPO}{_REDELIVER}"): "WEBHOOK_REDELIVERED",
+    ("POST", f"/rest/cairn/latest/projects/{{projectKey}}{_REDELIVER}"): "WEBHOOK_REDELIVERED",
     ("PUT", f"{_TOKENS}/users/{{userSlug}}"): "ACCESS_TOKEN_CREATED",
     ("POST", f"{_TOKENS}/users/{{userSlug}}/{{tokenId}}"): "ACCESS_TOKEN_CHANGED",
     ("DELETE", f"{_TOKENS}/users/{{userSlug}}/{{tokenId}}"): "ACCESS_TOKEN_DELETED",
@@ -82,12 +91,14 @@ NOT_AUDITED = {
     ("PUT", f"/rest/insights/latest{_COMMIT}/reports/{{key}}"),
     ("POST", f"/rest/insights/latest{_COMMIT}/reports/{{key}}/annotations"),
     ("PUT", f"/rest/insights/latest{_COMMIT}/reports/{{key}}/annotations/{{externalId}}"),
+    ("POST", f"{_API}{_REPO}/webhooks/test"), ("POST", f"{_API}/projects/{{projectKey}}/webhooks/test"),
 }
 # What is kept of a request: the names of what changed, never a secret (a password is a query parameter).
 _KEPT = frozenset({"name", "permission", "key", "externalId", "context", "itemName", "group", "users", "user",
                    "groups", "permissions", "expiryDays", "usernames", "whitelisted", "enabled", "defaultSettings",
                    "settings", "public", "displayName", "emailAddress", "deploymentSequenceNumber",
-                   "environmentKey", "refMatcher", "buildParentKeys", "exemptRefMatcher", "id"})
+                   "environmentKey", "refMatcher", "buildParentKeys", "exemptRefMatcher", "id", "url", "events",
+                   "active"})
 
 
 def route_key(method: str, path: str) -> tuple[str, str]:

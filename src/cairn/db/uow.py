@@ -67,9 +67,21 @@ async def unit_of_work(engine: AsyncEngine, write: bool = True) -> AsyncIterator
                 conn.info.pop(_AFTER_COMMIT, None)  # info outlives this checkout: never carry callbacks over
 
 
+_READS_ONLY = "cairn_reads_only"
+
+
+def reads_only(endpoint):
+    """Declare that a route which is not a GET writes nothing: its transaction takes no write lock (a route that
+    waits on something slow must not hold SQLite's one write lock meanwhile)."""
+    setattr(endpoint, _READS_ONLY, True)
+    return endpoint
+
+
 async def _request_connection(request: Request) -> AsyncIterator[AsyncConnection]:
     engine: AsyncEngine = request.app.state.engine
-    async with unit_of_work(engine, write=request.method not in _READ_METHODS) as conn:
+    route = request.scope.get("route")
+    write = request.method not in _READ_METHODS and not getattr(getattr(route, "endpoint", None), _READS_ONLY, False)
+    async with unit_of_work(engine, write=write) as conn:
         yield conn
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from cairn.auth.deps import RepositoryAccess
 from cairn.events import store
 from cairn.events.schemas import EVENT_BITS, payload
+from cairn.kit.clock import now_ms
 
 
 def values(event_key: str, created: int, access: RepositoryAccess, base_url: str, commit_id: str,
@@ -21,3 +22,12 @@ def values(event_key: str, created: int, access: RepositoryAccess, base_url: str
 async def record(conn: AsyncConnection, event_key: str, created: int, access: RepositoryAccess, base_url: str,
                  commit_id: str, entity_name: str, entity: dict) -> None:
     await store.record(conn, values(event_key, created, access, base_url, commit_id, entity_name, entity))
+
+
+KEEP = 24 * 3600 * 1000  # ms an event is kept for streams to resume from (longer while a delivery needs it)
+PRUNE_BATCH = 5000
+
+
+async def prune(conn: AsyncConnection) -> int:
+    """Delete a batch of events past KEEP that no webhook delivery points at (run every minute or so)."""
+    return await store.prune(conn, now_ms() - KEEP, PRUNE_BATCH)

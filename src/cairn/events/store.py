@@ -14,6 +14,7 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    or_,
     select,
     true,
 )
@@ -86,19 +87,15 @@ _COLUMNS = (events.c.id, events.c.repository_id, events.c.commit_id, events.c.ev
 
 
 async def newer(conn: AsyncConnection, repository_id: int | None, after: int, limit: int,
-                commit_id: str | None = None) -> list:
-    """(id, repository_id, commit_id, event_key, payload) of events after id `after`, oldest first: of one
-    repository (and commit), or of all."""
-    stmt = select(*_COLUMNS).where(events.c.id > after)
+                commit_id: str | None = None, also: tuple[int, ...] = ()) -> list:
+    """(id, repository_id, commit_id, event_key, payload) of events after id `after` (and those of the ids
+    `also`), oldest first: of one repository (and commit), or of all."""
+    stmt = select(*_COLUMNS).where(or_(events.c.id > after, events.c.id.in_(also)) if also else events.c.id > after)
     if repository_id is not None:
         stmt = stmt.where(events.c.repository_id == repository_id)
     if commit_id is not None:
         stmt = stmt.where(events.c.commit_id == commit_id)
     return (await conn.execute(stmt.order_by(events.c.id).limit(limit))).all()
-
-
-async def by_ids(conn: AsyncConnection, ids: list[int]) -> list:
-    return (await conn.execute(select(*_COLUMNS).where(events.c.id.in_(ids)).order_by(events.c.id))).all()
 
 
 async def newest_id(conn: AsyncConnection) -> int:

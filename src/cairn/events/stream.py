@@ -1,0 +1,93 @@
+"""The live stream: GET .../events answers Server-Sent Events, one per recorded event, as they commit.
+
+One EventBus per process reads the outbox (every POLL while anyone listens) and hands each new event to the
+streams of its repository, so a thousand open streams cost one query per poll, and events committed by any
+process, or by the lane's direct connections, are seen alike. On PostgreSQL an id can become visible after a
+higher one (transactions commit in another order than they took their ids): the bus keeps asking for the ids
+it skipped, for GAP_SECONDS, so a late commit is still streamed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from cairn.db.uow import unit_of_work
+from cairn.events import store
+
+LOG = logging.getLogger("cairn.events")
+
+POLL = 0.25  # seconds between reads of the outbox while anyone listens
+GAP_SECONDS = 10.0  # how long an id skipped over may still commit (a slower transaction)
+BATCH = 1000
+QUEUE = 10_000  # events a slow stream may fall behind before it is closed (its client resumes by Last-Event-ID)
+
+
+@dataclass(eq=False)
+class Subscription:
+    repository_id: int
+    commit_id: str | None
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE))
+    overflowed: bool = False
+
+    def offer(self, row) -> None:
+        if row.repository_id != self.repository_id or (self.commit_id and row.commit_id != self.commit_id):
+            return
+        try:
+            self.queue.put_nowait(row)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+class EventBus:
+    def __init__(self, engine):
+        self.engine = engine
+        self._subscribers: set[Subscription] = set()
+        self._task: asyncio.Task | None = None
+        self._cursor: int | None = None
+        self._gaps: dict[int, float] = {}  # id skipped -> when first skipped
+
+    def subscribe(self, repository_id: int, commit_id: str | None) -> Subscription:
+        subscription = Subscription(repository_id, commit_id)
+        self._subscribers.add(subscription)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._poll())
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscribers.discard(subscription)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _poll(self) -> None:
+        while self._subscribers:
+            try:
+                await self._read()
+            except Exception:  # a failed read is tried again at the next poll
+                LOG.warning("the live event stream could not read the outbox", exc_info=True)
+            await asyncio.sleep(POLL)
+        self._cursor = None  # nobody listens: the next listener starts from then
+        self._gaps.clear()
+
+    async def _read(self) -> None:
+        async with unit_of_work(self.engine, write=False) as conn:
+            if self._cursor is None:
+                self._cursor = await store.newest_id(conn)
+                return
+            rows = await store.newer(conn, None, self._cursor, BATCH, also=tuple(self._gaps))
+        now = time.monotonic()
+        for row in rows:
+            self._gaps.pop(row.id, None)
+            if row.id > self._cursor:
+                if row.id - self._cursor <= BATCH:  # (a jump past a pruned range is no gap)
+                    self._gaps.update((skipped, now) for skipped in range(self._cursor + 1, row.id))
+                self._cursor = row.id
+            for subscription in list(self._subscribers):
+                subscription.offer(row)
+        for skipped, since in list(self._gaps.items()):
+            if now - since > GAP_SECONDS or len(self._gaps) > BATCH:
+                del self._gaps[skipped]

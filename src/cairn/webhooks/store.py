@@ -1,0 +1,156 @@
+"""SQL for webhooks and their deliveries."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from cairn.models import events, webhook_deliveries, webhooks
+
+w, dl, ev = webhooks.c, webhook_deliveries.c, events.c
+
+
+def _scope(project_id: int, repository_id: int | None):
+    """The webhooks of exactly this scope: the repository's, or the project's own."""
+    return and_(w.project_id == project_id,
+                w.repository_id.is_(None) if repository_id is None else w.repository_id == repository_id)
+
+
+async def create(conn: AsyncConnection, values: dict):
+    webhook_id = (await conn.execute(insert(webhooks).values(values).returning(w.id))).scalar_one()
+    return await get(conn, webhook_id)
+
+
+async def get(conn: AsyncConnection, webhook_id: int, project_id: int | None = None,
+              repository_id: int | None = None):
+    """The webhook; with `project_id`, only when it belongs to that scope (the repository's, or the project's
+    own when `repository_id` is None)."""
+    stmt = select(webhooks).where(w.id == webhook_id)
+    if project_id is not None:
+        stmt = stmt.where(_scope(project_id, repository_id))
+    return (await conn.execute(stmt)).first()
+
+
+async def find(conn: AsyncConnection, project_id: int, repository_id: int | None, scopes: tuple[str, ...],
+               event_bit: int | None, start: int, limit: int):
+    """A page of webhooks, oldest first: of the repository and/or (`scopes`) its project; hearing `event_bit`."""
+    reach = []
+    if "repository" in scopes and repository_id is not None:
+        reach.append(w.repository_id == repository_id)
+    if "project" in scopes:
+        reach.append(w.repository_id.is_(None))
+    if not reach:
+        return []
+    stmt = select(webhooks).where(w.project_id == project_id, or_(*reach))
+    if event_bit is not None:
+        stmt = stmt.where(w.event_mask.op("&")(event_bit) != 0)
+    return (await conn.execute(stmt.order_by(w.id).offset(start).limit(limit))).all()
+
+
+async def update_webhook(conn: AsyncConnection, webhook_id: int, values: dict):
+    await conn.execute(update(webhooks).where(w.id == webhook_id).values(values))
+    return await get(conn, webhook_id)
+
+
+async def delete_webhook(conn: AsyncConnection, webhook_id: int) -> None:
+    # Its deliveries, pending ones too, go with it (ON DELETE CASCADE).
+    await conn.execute(delete(webhooks).where(w.id == webhook_id))
+
+
+# --- deliveries -----------------------------------------------------------------------------------------------
+
+_PENDING = dl.state == "PENDING"
+
+
+async def due_webhooks(conn: AsyncConnection, now: int, limit: int) -> list[int]:
+    """Active webhooks whose oldest pending delivery (one lookup of ix_webhook_deliveries_pending) is due, and
+    which no process holds."""
+    head_due = (select(dl.next_attempt).where(dl.webhook_id == w.id, _PENDING).order_by(dl.id).limit(1)
+                .scalar_subquery())
+    stmt = (select(w.id).where(w.active, or_(w.lease_until.is_(None), w.lease_until < now), head_due <= now)
+            .order_by(w.id).limit(limit))
+    return list((await conn.execute(stmt)).scalars())
+
+
+async def lease(conn: AsyncConnection, webhook_id: int, owner: str, now: int, until: int) -> bool:
+    """Take (or extend) the webhook's lease unless another process holds it: one atomic update."""
+    free = or_(w.lease_until.is_(None), w.lease_until < now, w.lease_owner == owner)
+    result = await conn.execute(update(webhooks).where(w.id == webhook_id, free)
+                                .values(lease_owner=owner, lease_until=until))
+    return result.rowcount == 1
+
+
+async def release(conn: AsyncConnection, webhook_id: int, owner: str) -> None:
+    await conn.execute(update(webhooks).where(w.id == webhook_id, w.lease_owner == owner)
+                       .values(lease_owner=None, lease_until=None))
+
+
+async def heads(conn: AsyncConnection, webhook_id: int, limit: int) -> list:
+    """The oldest `limit` pending deliveries, oldest first, with what sending them needs (the event, the
+    webhook's settings)."""
+    stmt = (select(dl.id, dl.attempts, dl.next_attempt, ev.id.label("event_id"), ev.event_key, ev.created,
+                   ev.payload, w.url, w.secret, w.username, w.password, w.ssl_verification, w.active)
+            .join(events, ev.id == dl.event_id).join(webhooks, w.id == dl.webhook_id)
+            .where(dl.webhook_id == webhook_id, _PENDING).order_by(dl.id).limit(limit))
+    return (await conn.execute(stmt)).all()
+
+
+async def record_attempt(conn: AsyncConnection, delivery_id: int, values: dict) -> None:
+    await conn.execute(update(webhook_deliveries).where(dl.id == delivery_id).values(values))
+
+
+async def trim_history(conn: AsyncConnection, webhook_id: int, keep: int) -> None:
+    """Keep the webhook's newest `keep` finished deliveries."""
+    oldest_kept = (select(dl.finished).where(dl.webhook_id == webhook_id, ~_PENDING)
+                   .order_by(dl.finished.desc()).offset(keep - 1).limit(1).scalar_subquery())
+    await conn.execute(delete(webhook_deliveries).where(dl.webhook_id == webhook_id, ~_PENDING,
+                                                        dl.finished < oldest_kept))
+
+
+_INVOCATION = (select(dl.id, dl.state, dl.attempts, dl.started, dl.finished, dl.status_code, dl.outcome,
+                      dl.description, dl.request_id, ev.event_key, ev.repository_id, w.url)
+               .join(events, ev.id == dl.event_id).join(webhooks, w.id == dl.webhook_id))
+
+
+async def deliveries(conn: AsyncConnection, webhook_id: int, start: int, limit: int):
+    """A page of the webhook's deliveries, newest first, pending ones included."""
+    stmt = _INVOCATION.where(dl.webhook_id == webhook_id).order_by(dl.id.desc()).offset(start).limit(limit)
+    return (await conn.execute(stmt)).all()
+
+
+async def deliveries_by_id(conn: AsyncConnection, ids: list[int]) -> list:
+    return (await conn.execute(_INVOCATION.where(dl.id.in_(ids)).order_by(dl.id))).all()
+
+
+async def latest(conn: AsyncConnection, webhook_id: int, event_key: str | None, outcome: str | None):
+    """The webhook's latest attempted delivery (of `event_key`, with `outcome`), or None."""
+    stmt = _INVOCATION.where(dl.webhook_id == webhook_id, dl.outcome.is_not(None))
+    if event_key is not None:
+        stmt = stmt.where(ev.event_key == event_key)
+    if outcome is not None:
+        stmt = stmt.where(dl.outcome == outcome)
+    return (await conn.execute(stmt.order_by(dl.finished.desc(), dl.id.desc()).limit(1))).first()
+
+
+async def outcome_counts(conn: AsyncConnection, webhook_id: int, since: int,
+                         event_key: str | None = None) -> dict[str, int]:
+    """How many of the webhook's kept deliveries ended (or last tried) with each outcome since `since`."""
+    stmt = (select(dl.outcome, func.count()).select_from(webhook_deliveries.join(events, ev.id == dl.event_id))
+            .where(dl.webhook_id == webhook_id, dl.finished >= since, dl.outcome.is_not(None)))
+    if event_key is not None:
+        stmt = stmt.where(ev.event_key == event_key)
+    return dict((await conn.execute(stmt.group_by(dl.outcome))).all())
+
+
+async def delivery(conn: AsyncConnection, delivery_id: int):
+    """(id, webhook_id, event_id, project_id, repository_id of the webhook) of a delivery, or None."""
+    stmt = (select(dl.id, dl.webhook_id, dl.event_id, w.project_id, w.repository_id)
+            .join(webhooks, w.id == dl.webhook_id).where(dl.id == delivery_id))
+    return (await conn.execute(stmt)).first()
+
+
+async def redeliver(conn: AsyncConnection, webhook_id: int, event_id: int, now: int) -> int:
+    """A new pending delivery of the event: it goes after those already waiting."""
+    stmt = insert(webhook_deliveries).values(webhook_id=webhook_id, event_id=event_id, state="PENDING",
+                                             attempts=0, next_attempt=now).returning(dl.id)
+    return (await conn.execute(stmt)).scalar_one()
