@@ -203,3 +203,27 @@ def test_screenshots_of_every_main_page(chromium, site, server):  # noqa: F811
             page.screenshot(path=str(SHOTS / f"{server.backend}-{name}-{size}.png"), full_page=True)
         context.close()
         assert dialogs == []
+
+
+def test_a_commits_and_a_repositorys_page_update_themselves_when_results_arrive(page, site, server):  # noqa: F811
+    _sign_in(page, site)
+    page.goto(f"{site}{REPO}/commits/{SHA}")
+    page.evaluate("window.__stillHere = true")
+    page.wait_for_selector("[data-live-status][data-state=live]")
+    with httpx.Client(base_url=site, auth=ADMIN) as c:
+        r = c.post(f"/rest/api/latest{REPO}/commits/{SHA}/builds", json={
+            "key": "live", "state": "INPROGRESS", "name": "Arrived while watching", "url": "https://ci.example/l"})
+        assert r.status_code == 204
+    page.locator("#builds").get_by_text("Arrived while watching").wait_for(timeout=10_000)
+    assert page.evaluate("window.__stillHere") is True  # in place: the page was not loaded again
+    page.screenshot(path=str(SHOTS / "commit-live-update.png"))
+
+    page.goto(f"{site}{REPO}/browse")
+    page.evaluate("window.__stillHere = true")
+    page.wait_for_selector("[data-live-status][data-state=live]")
+    newer = "fedcba9876543210fedcba9876543210fedcba98"
+    with httpx.Client(base_url=site, auth=ADMIN) as c:
+        assert c.post(f"/rest/api/latest{REPO}/commits/{newer}/builds", json={
+            "key": "ci", "state": "FAILED", "url": "https://ci.example/n"}).status_code == 204
+    page.locator(f"a.sha >> text={newer[:11]}").wait_for(timeout=10_000)
+    assert page.evaluate("window.__stillHere") is True

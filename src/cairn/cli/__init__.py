@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cairn.cli import admin, backup, copy, prune, serve, verdict
+from cairn.cli import admin, backup, copy, prune, serve, verdict, webhook
 
 
 @click.group()
@@ -19,5 +19,6 @@ main.add_command(backup.backup)
 main.add_command(backup.restore)
 main.add_command(prune.prune)
 main.add_command(copy.copy)
+main.add_command(webhook.webhook)
 for command in admin.COMMANDS:
     main.add_command(command)

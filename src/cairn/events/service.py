@@ -31,3 +31,8 @@ PRUNE_BATCH = 5000
 async def prune(conn: AsyncConnection) -> int:
     """Delete a batch of events past KEEP that no webhook delivery points at (run every minute or so)."""
     return await store.prune(conn, now_ms() - KEEP, PRUNE_BATCH)
+
+
+async def newest_id(conn: AsyncConnection, repository_id: int) -> int:
+    """Where a page rendered now resumes its live stream from."""
+    return await store.newest_id(conn, repository_id)

@@ -98,8 +98,12 @@ async def newer(conn: AsyncConnection, repository_id: int | None, after: int, li
     return (await conn.execute(stmt.order_by(events.c.id).limit(limit))).all()
 
 
-async def newest_id(conn: AsyncConnection) -> int:
-    return (await conn.execute(select(events.c.id).order_by(events.c.id.desc()).limit(1))).scalar() or 0
+async def newest_id(conn: AsyncConnection, repository_id: int | None = None) -> int:
+    """The newest event's id (of the repository), 0 when there is none."""
+    stmt = select(events.c.id)
+    if repository_id is not None:
+        stmt = stmt.where(events.c.repository_id == repository_id)
+    return (await conn.execute(stmt.order_by(events.c.id.desc()).limit(1))).scalar() or 0
 
 
 async def prune(conn: AsyncConnection, cutoff: int, limit: int) -> int:

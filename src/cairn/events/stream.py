@@ -14,7 +14,10 @@ import time
 from dataclasses import dataclass, field
 
 from cairn.db.uow import unit_of_work
+from cairn.errors import bad_request
 from cairn.events import store
+
+from starlette.responses import StreamingResponse
 
 LOG = logging.getLogger("cairn.events")
 
@@ -91,3 +94,57 @@ class EventBus:
         for skipped, since in list(self._gaps.items()):
             if now - since > GAP_SECONDS or len(self._gaps) > BATCH:
                 del self._gaps[skipped]
+
+
+REPLAY = 1000  # events a resuming stream is sent at most before it goes live (the outbox keeps a day)
+HEARTBEAT = 15.0  # seconds of silence before a comment line keeps proxies from closing the stream
+LIFETIME = 300.0  # seconds a stream lasts: the client reconnects with Last-Event-ID, and is authorised again
+
+
+def resume_after(header: str | None, query: str | None) -> int | None:
+    """The id to resume after: the Last-Event-ID header (a reconnecting EventSource sends it), else the
+    lastEventId parameter (a page passes the newest event it rendered)."""
+    value = header if header is not None else query
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.strip().isdigit()):
+        raise bad_request("lastEventId must be the id of an event.", "lastEventId")
+    return int(value)
+
+
+def _frame(row) -> bytes:
+    return f"id: {row.id}\nevent: {row.event_key}\ndata: {row.payload}\n\n".encode()
+
+
+async def event_stream(request, conn, repository_id: int, commit_id: str | None,
+                       after: int | None) -> StreamingResponse:
+    """A stream of the repository's (commit's) events: those after id `after` from the outbox, when given, then
+    each new one as the bus sees it commit."""
+    bus: EventBus = request.app.state.event_bus
+    subscription = bus.subscribe(repository_id, commit_id)  # first: nothing can fall between replay and live
+    replay = [] if after is None else await store.newer(conn, repository_id, after, REPLAY, commit_id)
+
+    async def frames():
+        try:
+            yield b"retry: 2000\n\n"
+            sent = after or 0
+            for row in replay:
+                sent = row.id
+                yield _frame(row)
+            deadline = asyncio.get_running_loop().time() + LIFETIME
+            while not subscription.overflowed:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    return
+                try:
+                    row = await asyncio.wait_for(subscription.queue.get(), min(HEARTBEAT, left))
+                except asyncio.TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if row.id > sent or after is None:  # (replayed already)
+                    yield _frame(row)
+        finally:
+            bus.unsubscribe(subscription)
+
+    return StreamingResponse(frames(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

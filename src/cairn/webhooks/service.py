@@ -164,9 +164,14 @@ async def latest(conn: AsyncConnection, project_id: int, repository_id: int | No
     return None if row is None else invocation_json(row)
 
 
-async def deliveries(conn: AsyncConnection, project_id: int, repository_id: int | None, webhook_id: int,
+async def deliveries(conn: AsyncConnection, project_id: int | None, repository_id: int | None, webhook_id: int,
                      start: int, limit: int) -> list[dict]:
-    await _found(conn, project_id, repository_id, webhook_id)
+    """A page of the webhook's deliveries; `project_id` None: any webhook (the CLI's operator)."""
+    if project_id is None:
+        if await store.get(conn, webhook_id) is None:
+            raise _no_webhook(webhook_id)
+    else:
+        await _found(conn, project_id, repository_id, webhook_id)
     return [invocation_json(row) for row in await store.deliveries(conn, webhook_id, start, limit)]
 
 
@@ -181,6 +186,18 @@ async def redeliver(conn: AsyncConnection, project_id: int | None, repository_id
                         "deliveryId")
     new_id = await store.redeliver(conn, webhook_id, found.event_id, now_ms())
     return invocation_json((await store.deliveries_by_id(conn, [new_id]))[0])
+
+
+async def failed_ids(conn: AsyncConnection, webhook_id: int) -> list[int]:
+    if await store.get(conn, webhook_id) is None:
+        raise _no_webhook(webhook_id)
+    return await store.failed_ids(conn, webhook_id)
+
+
+async def everywhere(conn: AsyncConnection) -> list[dict]:
+    """Every webhook, with its scope as PROJECT or PROJECT/slug."""
+    return [{**webhook_json(row), "scope": row.project_key + (f"/{row.slug}" if row.slug else "")}
+            for row in await store.everywhere(conn)]
 
 
 async def test(conn: AsyncConnection, sender: Sender, project_id: int, repository_id: int | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cairn.models import events, webhook_deliveries, webhooks
+from cairn.models import events, projects, repositories, webhook_deliveries, webhooks
 
 w, dl, ev = webhooks.c, webhook_deliveries.c, events.c
 
@@ -154,3 +154,15 @@ async def redeliver(conn: AsyncConnection, webhook_id: int, event_id: int, now: 
     stmt = insert(webhook_deliveries).values(webhook_id=webhook_id, event_id=event_id, state="PENDING",
                                              attempts=0, next_attempt=now).returning(dl.id)
     return (await conn.execute(stmt)).scalar_one()
+
+
+async def failed_ids(conn: AsyncConnection, webhook_id: int) -> list[int]:
+    stmt = select(dl.id).where(dl.webhook_id == webhook_id, dl.state.in_(("FAILURE", "ERROR"))).order_by(dl.id)
+    return list((await conn.execute(stmt)).scalars())
+
+
+async def everywhere(conn: AsyncConnection) -> list:
+    stmt = (select(webhooks, projects.c.key.label("project_key"), repositories.c.slug)
+            .join(projects, projects.c.id == w.project_id)
+            .outerjoin(repositories, repositories.c.id == w.repository_id).order_by(w.id))
+    return (await conn.execute(stmt)).all()

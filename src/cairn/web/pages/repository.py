@@ -14,6 +14,8 @@ from cairn.builds import service as builds
 from cairn.db.uow import Conn
 from cairn.deployments import service as deployments
 from cairn.errors import bad_request
+from cairn.events import service as events
+from cairn.events.stream import event_stream, resume_after
 from cairn.insights import service as insights
 from cairn.insights.schemas import ANNOTATION_TYPES, SEVERITIES
 from cairn.kit.clock import now_ms
@@ -91,9 +93,10 @@ async def browse(request: Request, conn: Conn, visitor: Visitor, projectKey: Pro
     state = (state or "").upper() or None
     if state is not None and state not in FILTER_STATES:
         raise bad_request(f"'{state}' is not a state to filter by; use one of {', '.join(FILTER_STATES)}.", "state")
-    data = await _commits(conn, access.repository.id, state, _cursor(before))
+    live = "" if before else f"/events?lastEventId={await events.newest_id(conn, access.repository.id)}"
+    data = await _commits(conn, access.repository.id, state, _cursor(before))  # (a later page does not move)
     return render(request, "repository/browse.html", {"access": access, "repository": access.repository,
-                                                      "state": state, "states": FILTER_STATES, **data})
+                                                      "state": state, "states": FILTER_STATES, "live": live, **data})
 
 
 def _annotation_groups(annotations: list[dict]) -> list[dict]:
@@ -117,6 +120,7 @@ async def commit(request: Request, conn: Conn, visitor: Visitor, projectKey: Pro
     repository_id = access.repository.id
     commit_id = parse_commit_id(commitId)
     now = now_ms()
+    live = f"/commits/{commit_id}/events?lastEventId={await events.newest_id(conn, repository_id)}"
     reports = await insights.list_reports(conn, repository_id, commit_id, 0, 100)
     for item in reports:
         item["fields"] = [fmt.data_field(field, now) for field in item["data"]]
@@ -124,7 +128,7 @@ async def commit(request: Request, conn: Conn, visitor: Visitor, projectKey: Pro
                "type": [t.upper() for t in type or []] or None}
     annotations = (await insights.commit_annotations(conn, repository_id, commit_id, filters))["annotations"]
     return render(request, "repository/commit.html", {
-        "access": access, "repository": access.repository, "commit": commit_id,
+        "access": access, "repository": access.repository, "commit": commit_id, "live": live,
         "builds": await builds.list_statuses(conn, repository_id, commit_id, 0, 500),
         "legacy_builds": await builds.list_legacy_statuses(conn, commit_id, 100),
         "reports": reports, "report_titles": {r["key"]: r["title"] for r in reports},
@@ -133,6 +137,23 @@ async def commit(request: Request, conn: Conn, visitor: Visitor, projectKey: Pro
         "severities": SEVERITIES, "types": ANNOTATION_TYPES,
         "deployments": await deployments.list_deployments(conn, repository_id, {}, 0, 100, commit_id=commit_id),
     })
+
+
+@router.get(REPOSITORY + "/events")
+async def repository_events(request: Request, conn: Conn, visitor: Visitor, projectKey: ProjectKey,  # noqa: N803
+                            repositorySlug: RepositorySlug, lastEventId: Text = None):  # noqa: N803
+    """The live stream a page follows (a signed-in browser sends its session, not a header): as the API's."""
+    access = await repository_access(conn, visitor, projectKey, repositorySlug)
+    after = resume_after(request.headers.get("last-event-id"), lastEventId)
+    return await event_stream(request, conn, access.repository.id, None, after)
+
+
+@router.get(REPOSITORY + "/commits/{commitId}/events")
+async def commit_events(request: Request, conn: Conn, visitor: Visitor, projectKey: ProjectKey,  # noqa: N803
+                        repositorySlug: RepositorySlug, commitId: str, lastEventId: Text = None):  # noqa: N803
+    access = await repository_access(conn, visitor, projectKey, repositorySlug)
+    after = resume_after(request.headers.get("last-event-id"), lastEventId)
+    return await event_stream(request, conn, access.repository.id, parse_commit_id(commitId), after)
 
 
 HISTORY = 5  # deployments shown per environment

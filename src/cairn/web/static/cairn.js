@@ -70,9 +70,48 @@ function copyButton(button) {
   });
 }
 
+// Live pages: a page whose body names its event stream follows it, and when results arrive it renders itself
+// again in place (the same URL, fetched; its <main> swapped), keeping the reader's scroll and filters.
+const EVENTS = ["build:status_set", "build:status_deleted", "insights:report_set", "insights:report_deleted",
+  "insights:annotations_added", "insights:annotations_deleted", "deployment:set", "deployment:deleted"];
+
+function livePage(url) {
+  const marker = document.querySelector("[data-live-status]");
+  const source = new EventSource(url);
+  let waiting = null;
+  function say(text, state) {
+    if (!marker) return;
+    marker.textContent = text;
+    marker.dataset.state = state;
+  }
+  async function refresh() {
+    waiting = null;
+    const response = await fetch(location.href, {headers: {"Accept": "text/html"}, credentials: "same-origin"});
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("main");
+    const main = document.querySelector("main");
+    if (!fresh || !main) return;
+    main.replaceChildren(...document.adoptNode(fresh).childNodes);
+    enhance(main);
+    say("Updated", "updated");
+    setTimeout(() => say("Live", "live"), 3000);
+  }
+  for (const key of EVENTS) {
+    // Events come in bursts (a linter's report, then its annotations): one render per burst.
+    source.addEventListener(key, () => { if (!waiting) waiting = setTimeout(refresh, 300); });
+  }
+  source.addEventListener("open", () => say("Live", "live"));
+  source.addEventListener("error", () => say("Reconnecting…", "reconnecting"));
+}
+
+function enhance(root) {
+  localTimes(root);
+  root.querySelectorAll("[data-annotation-filters]").forEach(annotationFilters);
+  root.querySelectorAll("[data-matcher]").forEach(matcherPicker);
+  root.querySelectorAll("button[data-copy]").forEach(copyButton);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
-  localTimes(document);
-  document.querySelectorAll("[data-annotation-filters]").forEach(annotationFilters);
-  document.querySelectorAll("[data-matcher]").forEach(matcherPicker);
-  document.querySelectorAll("button[data-copy]").forEach(copyButton);
+  enhance(document);
+  if (document.body.dataset.live && window.EventSource) livePage(document.body.dataset.live);
 });
