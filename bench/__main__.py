@@ -30,6 +30,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.receiver import Receiver
+
 ROOT = Path(__file__).resolve().parent.parent
 LUA = Path(__file__).resolve().parent / "load.lua"
 ADMIN = ("admin", "bench-admin-password")
@@ -192,7 +194,7 @@ def cairn_server(backend: str, workdir: Path, cairn_command: list[str], pool_siz
     home = workdir / f"cairn-{backend}"
     home.mkdir()
     env = dict(clean_env(), CAIRN_HOME=str(home), CAIRN_ADMIN_USERNAME=ADMIN[0], CAIRN_ADMIN_PASSWORD=ADMIN[1],
-               CAIRN_DB_POOL_SIZE=str(pool_size), **extra_env)
+               CAIRN_DB_POOL_SIZE=str(pool_size), CAIRN_WEBHOOK_ALLOW_PRIVATE="1", **extra_env)  # (--webhook)
     if database_url:
         env["CAIRN_DATABASE_URL"] = database_url
     port = free_port()
@@ -538,6 +540,11 @@ def run_backend(backend: str, workdir: Path, args, shas: list[str], cairn_comman
         stack.set_up(shas, args.keys)
         if args.rate_limit:
             enable_rate_limit(stack.cairn.port)
+        receiver = None
+        if args.webhook:
+            receiver = Receiver()
+            expect(stack.cairn.port, "POST", "/rest/api/latest/projects/PRJ/repos/repo/webhooks", basic(ADMIN),
+                   {"name": "bench", "url": receiver.url, "events": ["build:status_set"]})
         targets = {"cairn": stack.cairn, "baseline": stack.baseline}
         for scenario in args.scenarios:
             row = Row(scenario, backend)
@@ -561,6 +568,8 @@ def run_backend(backend: str, workdir: Path, args, shas: list[str], cairn_comman
                     summary = profile_summary(raw)
                     (args.profile / f"cairn-{backend}-{scenario}.summary.txt").write_text(summary + "\n")
             rows.append(row)
+            if receiver is not None:
+                print(f"  {scenario:<4} {backend:<10} cairn    webhook deliveries received so far: {receiver.count}")
     return rows
 
 
@@ -578,6 +587,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="who the load signs in as: `bench` with REPO_READ (default) or the system administrator")
     p.add_argument("--rate-limit", action="store_true",
                    help="turn cairn's rate limiting on (with a bucket the load never empties) before measuring")
+    p.add_argument("--webhook", action="store_true",
+                   help="give PRJ/repo a webhook for build:status_set (a receiver in this process answers 204) "
+                        "before measuring: what delivering costs the requests")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="after the measured runs, one extra cairn run under py-spy per scenario (not counted); "
                         "collapsed stacks and a hot-spot summary go to DIR")

@@ -111,3 +111,21 @@ def fallbacks(repo) -> list[str]:
     lane.app = counting
     yield seen
     lane.app = full_app
+
+
+@pytest.fixture
+def cli(backend, monkeypatch):
+    """Run `cairn ARGS...` on the test app's database: its output lines, once it exited 0."""
+    from click.testing import CliRunner
+
+    from cairn.cli import main
+
+    monkeypatch.setenv("CAIRN_DATABASE_URL", str(backend.app.state.settings.database_url))
+    monkeypatch.setenv("CAIRN_ADMIN_USERNAME", "")
+
+    def run(*args: str) -> list[str]:
+        backend.app.state.access_lines.flush()  # (the app's own lines, not the command's output)
+        r = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        return r.output.strip().splitlines()
+    return run

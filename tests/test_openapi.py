@@ -310,3 +310,17 @@ def test_build_number_is_documented_as_string_or_integer_as_accepted(doc):
     body = _resolve(doc, doc["paths"][BUILDS]["post"]["requestBody"]["content"]["application/json"]["schema"])
     kinds = {option.get("type") for option in body["properties"]["buildNumber"]["anyOf"]}
     assert {"string", "integer"} <= kinds
+
+
+def test_the_events_a_webhook_receives_are_documented_with_their_payloads(doc):
+    documented = doc["webhooks"]
+    assert sorted(documented) == sorted(["build:status_set", "build:status_deleted", "insights:report_set",
+                                         "insights:report_deleted", "insights:annotations_added",
+                                         "insights:annotations_deleted", "deployment:set", "deployment:deleted"])
+    schemas = doc["components"]["schemas"]
+    for key, member in (("build:status_set", "buildStatus"), ("insights:annotations_added", "annotations"),
+                        ("deployment:deleted", "deployment")):
+        operation = documented[key]["post"]
+        assert "X-Hub-Signature" in operation["description"]
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert {"eventKey", "date", "actor", "repository", "commit", member} <= set(schemas[ref]["properties"])

@@ -24,8 +24,6 @@ from cairn.db import direct, migrate
 from cairn.db.engine import create_engine
 from cairn.db.outage import DatabaseOutage, database_gone
 from cairn.db.uow import unit_of_work
-from cairn.events import service as events
-from cairn.events.stream import EventBus
 from cairn.errors import (
     CairnError,
     error_response,
@@ -33,9 +31,11 @@ from cairn.errors import (
     unauthorized,
     validation_error_response,
 )
+from cairn.events import service as events
+from cairn.events.stream import EventBus
 from cairn.kit.json import JSONResponse
 from cairn.lane import FastLane
-from cairn.openapi import OPENAPI_PATH, install_openapi
+from cairn.openapi import OPENAPI_PATH, document_events, install_openapi
 from cairn.ratelimit import service as rate_limits
 from cairn.system import logs, metrics
 from cairn.system.logs import RequestLog
@@ -172,7 +172,8 @@ async def refresh_rate_limits(app: FastAPI) -> None:
 
 
 async def _housekeeping(app: FastAPI) -> None:
-    """Pick up other processes' rate limit changes every CAIRN_AUTH_CACHE_SECONDS; write the batches above."""
+    """Pick up other processes' rate limit changes every CAIRN_AUTH_CACHE_SECONDS; write the batches above, and
+    prune old events, every RECORD_SECONDS."""
     every = max(0.5, app.state.settings.auth_cache_seconds)
     last_record = asyncio.get_running_loop().time()
     while True:
@@ -182,8 +183,7 @@ async def _housekeeping(app: FastAPI) -> None:
             if asyncio.get_running_loop().time() - last_record >= RECORD_SECONDS:
                 last_record = asyncio.get_running_loop().time()
                 await record_batches(app)
-                async with unit_of_work(app.state.engine) as conn:
-                    await events.prune(conn)
+                await events.prune(app.state.engine)
         except Exception as error:  # a failed round loses timestamps and counts, never the loop
             if database_gone(error):
                 logs.ERRORS.warning("housekeeping skipped: the database cannot be reached (%s)", type(error).__name__)
@@ -236,6 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.set_threshold(_GC_THRESHOLD, *gc.get_threshold()[1:])
         await refresh_rate_limits(app)
         app.state.event_bus = EventBus(app.state.engine)
+        app.state.event_bus.end_streams_on_exit()
         deliverer = Deliverer(app.state.engine, app.state.webhook_sender)
         tasks = [asyncio.create_task(_housekeeping(app)), asyncio.create_task(deliverer.run())]
         if app.state.access_lines is not None:
@@ -272,6 +273,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, allowed_methods)
     install_sign_in_before_body(app)  # replaces the plain validation handler installed just above
     include_routes(app)
+    document_events(app)
     install_openapi(app)
 
     install_web(app, context_path)  # after the API's handlers: it wraps them for pages

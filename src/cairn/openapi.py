@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import Field, create_model
+
+from cairn.auth.schemas import User
+from cairn.builds.schemas import BuildStatus
+from cairn.deployments.schemas import Deployment
+from cairn.events import schemas as events
+from cairn.insights.schemas import Report
+from cairn.kit.entities import Repository
+from cairn.kit.schema import Schema
 
 OPENAPI_PATH = "/rest/openapi.json"
 
@@ -53,13 +63,58 @@ def _document_errors(operation: dict[str, Any], path: str) -> None:
     operation["responses"] = dict(sorted(responses.items()))
 
 
+class _Annotations(Schema):
+    report_key: str
+    count: int = Field(description="How many annotations were added or deleted")
+
+
+class _Event(Schema):
+    event_key: str
+    date: str = Field(description="When, to the second: 2026-12-07T09:58:11+0000")
+    actor: User
+    repository: Repository
+    commit: str = Field(description="The commit id")
+
+
+# event -> (when it fires, the payload's entity member, its shape)
+_EVENTS = {
+    events.BUILD_STATUS_SET: ("A build status is created or replaced", "buildStatus", BuildStatus),
+    events.BUILD_STATUS_DELETED: ("A build status is deleted (as it was)", "buildStatus", BuildStatus),
+    events.REPORT_SET: ("A Code Insights report is created or replaced", "report", Report),
+    events.REPORT_DELETED: ("A report and its annotations are deleted (as it was)", "report", Report),
+    events.ANNOTATIONS_ADDED: ("Annotations are added to a report, or one is set", "annotations", _Annotations),
+    events.ANNOTATIONS_DELETED: ("Annotations of a report are deleted", "annotations", _Annotations),
+    events.DEPLOYMENT_SET: ("A deployment is created or updated", "deployment", Deployment),
+    events.DEPLOYMENT_DELETED: ("A deployment is deleted (as it was)", "deployment", Deployment),
+}
+_DELIVERY = ("cairn POSTs this to each active webhook of the repository or its project that listens to the event, "
+             "with the headers X-Event-Key, X-Request-Id, X-Cairn-Event-Id, X-Hub-Signature (sha256=HMAC-SHA256 of "
+             "the body with the webhook's secret, when it has one) and Authorization (its credentials, when set). "
+             "The live stream (GET .../events) sends the same body as an event's data.")
+
+
+def document_events(app: FastAPI) -> None:
+    """The events cairn fires, in the document's `webhooks` section (what a receiver gets)."""
+    for key, (when, member, entity) in _EVENTS.items():
+        payload = create_model(f"Event_{key.replace(':', '_')}", __base__=_Event, **{member: (entity, ...)})
+
+        async def receive(body):  # (documentation only: nothing calls it)
+            return None
+
+        receive.__signature__ = inspect.Signature(
+            [inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=payload)])
+        app.webhooks.add_api_route(key, receive, methods=["POST"], summary=when, description=_DELIVERY,
+                                   operation_id=f"event_{key.replace(':', '_')}", tags=["Events (cairn)"])
+
+
 def openapi_document(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document, corrected to say what cairn really answers."""
     with warnings.catch_warnings():
         # GET,HEAD /rest/ is one route and so one operationId for two methods; made unique below.
         warnings.filterwarnings("ignore", message="Duplicate Operation ID")
         document = get_openapi(title=app.title, version=app.version, description=app.description,
-                               routes=app.routes, servers=app.servers, tags=app.openapi_tags)
+                               routes=app.routes, webhooks=app.webhooks.routes, servers=app.servers,
+                               tags=app.openapi_tags)
     seen: set[str] = set()
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():

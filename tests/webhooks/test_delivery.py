@@ -103,7 +103,7 @@ def test_project_webhooks_hear_every_repository_and_each_hears_only_its_events(r
     assert repo.post(BUILDS, json=status()).status_code == 204
     assert repo.post(BUILDS.replace("/repo/", "/other/"), json=status()).status_code == 204  # no hook hears it
     assert repo.post(DEPLOYMENTS.replace("/repo/", "/other/"), json=deployment()).status_code == 200
-    got = receiver.wait_for(2)
+    receiver.wait_for(2)
     time.sleep(1)
     assert sorted((r.event, r.json["repository"]["slug"]) for r in receiver.received) == [
         ("build:status_set", "repo"), ("deployment:set", "other")]
@@ -152,6 +152,14 @@ def test_retry_after_is_honoured_and_a_4xx_fails_for_good(repo, receiver):
     assert stats["lastFailure"]["result"]["statusCode"] == 404
     summary = repo.get(f"{HOOKS}/{hook['id']}/statistics/summary").json()
     assert summary["counts"]["successes"] == 1
+
+
+def test_a_redirect_is_not_followed_and_fails_the_delivery(repo, receiver, db):
+    receiver.answers = [(302, {"Location": "http://169.254.169.254/latest/meta-data/"})]
+    create_hook(repo, receiver.url, ["build:status_set"])
+    assert repo.post(BUILDS, json=status()).status_code == 204
+    eventually(lambda: db("SELECT state, status_code FROM webhook_deliveries") == [("FAILURE", 302)])
+    assert len(receiver.received) == 1
 
 
 def test_a_redelivery_sends_the_same_event_again(repo, receiver):
@@ -206,7 +214,7 @@ def test_concurrent_writers_events_arrive_in_commit_order(repo, receiver):
         assert mine == list(range(per_writer))
 
 
-def test_cairn_webhook_redeliver_sends_failed_deliveries_again(repo, receiver, backend, monkeypatch, db):
+def test_cairn_webhook_redeliver_sends_failed_deliveries_again(repo, receiver, cli, db):
     from click.testing import CliRunner
 
     from cairn.cli import main
@@ -215,14 +223,9 @@ def test_cairn_webhook_redeliver_sends_failed_deliveries_again(repo, receiver, b
     hook = create_hook(repo, receiver.url, ["build:status_set"])
     assert repo.post(BUILDS, json=status()).status_code == 204
     eventually(lambda: db("SELECT state FROM webhook_deliveries") == [("FAILURE",)])
-    monkeypatch.setenv("CAIRN_DATABASE_URL", str(backend.app.state.settings.database_url))
-    monkeypatch.setenv("CAIRN_ADMIN_USERNAME", "")
 
     def cairn(*args):
-        backend.app.state.access_lines.flush()  # (the app's own lines, not the command's output)
-        r = CliRunner().invoke(main, ["webhook", *args], catch_exceptions=False)
-        assert r.exit_code == 0, r.output
-        return r.output.strip().splitlines()
+        return cli("webhook", *args)
 
     [listed] = cairn("list")
     assert listed.startswith(f"{hook['id']}  PRJ/repo  hook  {receiver.url}  active")

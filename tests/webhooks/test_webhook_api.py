@@ -51,6 +51,15 @@ def test_the_secret_is_kept_replaced_or_removed_and_signs_deliveries(repo, db):
     assert secret() is None
 
 
+def test_a_read_modify_write_keeps_the_password_it_cannot_see(repo, db):
+    hook = create_hook(repo, "https://x.example/", credentials={"username": "bot", "password": "pw"})
+    shown = repo.get(f"{HOOKS}/{hook['id']}").json()
+    assert repo.put(f"{HOOKS}/{hook['id']}", json={**shown, "name": "again"}).status_code == 200
+    assert db("SELECT username, password FROM webhooks") == [("bot", "pw")]
+    repo.put(f"{HOOKS}/{hook['id']}", json={"credentials": {"username": ""}})
+    assert db("SELECT username, password FROM webhooks") == [(None, None)]
+
+
 def test_a_repository_search_finds_its_own_and_its_projects_webhooks(repo):
     own = create_hook(repo, "https://a.example/")
     project = create_hook(repo, "https://b.example/", path=PROJECT_HOOKS)

@@ -4,7 +4,9 @@ Server-Sent Events with Last-Event-ID resumption."""
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 
 import httpx
 import pytest
@@ -152,7 +154,8 @@ def test_the_event_stream_sends_events_as_they_commit_and_resumes_after_last_eve
         set_up_repository(server, ("reader", "reader-pw", "Reader"))
         sha = new_sha()
         with httpx.Client(base_url=server.url, auth=ADMIN, timeout=30) as client, \
-                httpx.Client(base_url=server.url, auth=("reader", "reader-pw"), timeout=30) as reader:
+                httpx.Client(base_url=server.url, auth=("reader", "reader-pw"),
+                             timeout=httpx.Timeout(30, read=10)) as reader:  # (an event missed fails in 10 s)
             with reader.stream("GET", EVENTS) as stream:
                 assert stream.status_code == 200
                 assert stream.headers["content-type"].startswith("text/event-stream")
@@ -176,5 +179,23 @@ def test_the_event_stream_sends_events_as_they_commit_and_resumes_after_last_eve
                 "lastEventId"
             stranger = httpx.get(f"{server.url}{EVENTS}", timeout=10)
             assert stranger.status_code == 401
+    finally:
+        stop_server(server)
+
+
+def test_a_stopping_server_ends_its_event_streams_at_once(tmp_path):
+    """SIGTERM: an open stream would hold the server's shutdown for minutes; it ends, and the server exits."""
+    server = start_server("sqlite", tmp_path, None)
+    try:
+        set_up_repository(server)
+        with httpx.Client(base_url=server.url, auth=ADMIN, timeout=30) as client:
+            with client.stream("GET", EVENTS) as stream:
+                lines = stream.iter_lines()
+                assert next(lines).startswith("retry:")
+                started = time.monotonic()
+                server.proc.send_signal(signal.SIGTERM)
+                assert list(lines) in ([], [""])  # the stream ends
+        assert server.proc.wait(10) in (0, -signal.SIGTERM)  # (uvicorn re-raises the signal once drained)
+        assert time.monotonic() - started < 8
     finally:
         stop_server(server)

@@ -50,11 +50,15 @@ class _Stored:
 async def set_status(conn: AsyncConnection, access: RepositoryAccess, base_url: str, commit_id: str,
                      body: BuildStatusSetRequest) -> None:
     values = _row_values(access.repository.id, commit_id, body)
-    event = event_log.values(events.BUILD_STATUS_SET, now_ms(), access, base_url, commit_id,
-                             "buildStatus", status_json(_Stored(values, access)))
+    now = now_ms()
+
+    def event_for(created: int) -> dict:
+        stored = _Stored({**values, "created_date": created}, access)
+        return event_log.values(events.BUILD_STATUS_SET, now, access, base_url, commit_id, "buildStatus",
+                                status_json(stored))
     # On PostgreSQL one statement with its event: cairn.lane pipelines it (with concurrent ones, one round trip
     # and one commit).
-    await store.upsert_status(conn, values, event)
+    await store.upsert_status(conn, values, event_for)
     written.BUILD_STATUSES.inc()
 
 

@@ -53,17 +53,17 @@ def _set_in_one_statement():
 _SET_IN_ONE_STATEMENT = _set_in_one_statement()
 
 
-async def upsert_status(conn: AsyncConnection, values: dict, event: dict | None = None) -> None:
-    """Create or replace the status for (repository, commit, key) and record `event` (build:status_set), or the
-    status for (commit, key) when repository is None (a legacy status fires no event). `values`: STATUS_COLUMNS."""
+async def upsert_status(conn: AsyncConnection, values: dict, event_for=None) -> None:
+    """Create or replace the status for (repository, commit, key) and record its event, `event_for(the stored
+    createdDate)` (build:status_set); or the status for (commit, key) when repository is None (a legacy status
+    fires no event). `values`: STATUS_COLUMNS."""
     if values["repository_id"] is None:
         await upsert(conn, bs, values, ("commit_id", "key"), _REPLACED, "repository_id IS NULL")
     elif conn.dialect.name == "postgresql":
-        await conn.execute(_SET_IN_ONE_STATEMENT, {**values, **events.serialised(event)})
+        await conn.execute(_SET_IN_ONE_STATEMENT, {**values, **event_for(values["created_date"])})
     else:
         created = (await conn.execute(_SET_SQLITE, values)).first()[0]
-        event["payload"]["buildStatus"]["createdDate"] = created
-        await events.record(conn, event)
+        await events.record(conn, event_for(created))
 
 
 async def get_status(conn: AsyncConnection, repository_id: int, commit_id: str, key: str):

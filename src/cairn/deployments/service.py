@@ -38,19 +38,14 @@ async def put_deployment(conn: AsyncConnection, access: RepositoryAccess, base_u
         "last_updated": body.last_updated if body.last_updated is not None else now_ms(),
     }
     repository = repository_json(access.repository, base_url)
-    # The event's fromCommit is added by the store, which finds it.
-    entity = deployment_json(_Stored(values), repository)
-    event = event_log.values(events.DEPLOYMENT_SET, now_ms(), access, base_url, commit_id, "deployment", entity)
-    row = await store.put_deployment(conn, values, event)
+    now = now_ms()
+
+    def event_for(row) -> dict:
+        return event_log.values(events.DEPLOYMENT_SET, now, access, base_url, commit_id, "deployment",
+                                deployment_json(row, repository))
+    row = await store.put_deployment(conn, values, event_for)
     written.DEPLOYMENTS.inc()
     return deployment_json(row, repository)
-
-
-class _Stored:
-    """A deployment row as deployment_json reads it, from the values being stored (fromCommit unknown yet)."""
-
-    def __init__(self, values: dict):
-        self.__dict__.update(values, from_commit=None)
 
 
 def _identity(key: str | None, environment_key: str | None, sequence_number: str | None) -> tuple[str, str, int]:

@@ -10,7 +10,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.db.dialect import upsert
-from cairn.deployments.schemas import commit_json
 from cairn.events import store as events
 from cairn.models import deployment_environments as env
 from cairn.models import deployments as d
@@ -94,20 +93,18 @@ def _put_in_one_statement():
 _PUT_IN_ONE_STATEMENT = _put_in_one_statement()
 
 
-async def put_deployment(conn: AsyncConnection, values: dict, event: dict) -> DeploymentRow:
+async def put_deployment(conn: AsyncConnection, values: dict, event_for) -> DeploymentRow:
     """Create the deployment or update the one with the same identity, record its environment and its event
-    (deployment:set, whose payload gets the fromCommit found), and return it. Nothing else is written: concurrent
-    deployments to one environment never wait for each other. On PostgreSQL one statement (see
-    _put_in_one_statement)."""
+    (`event_for(the stored row)`, deployment:set), and return it. Nothing else is written: concurrent deployments
+    to one environment never wait for each other. On PostgreSQL one statement (see _put_in_one_statement), whose
+    event is rendered before the fromCommit is known, which the statement then adds."""
     if conn.dialect.name == "postgresql":
-        return DeploymentRow(*(await conn.execute(_PUT_IN_ONE_STATEMENT, {**values,
-                                                                          **events.serialised(event)})).first())
+        event = event_for(DeploymentRow(**values, id=None, from_commit=None))
+        return DeploymentRow(*(await conn.execute(_PUT_IN_ONE_STATEMENT, {**values, **event})).first())
     await upsert(conn, d, values, _IDENTITY, _REPLACED)
     row = await get_deployment(conn, *(values[c] for c in _IDENTITY))
     await add_environment(conn, values["repository_id"], values["environment_key"])
-    if row.from_commit is not None:
-        event["payload"]["deployment"]["fromCommit"] = commit_json(row.from_commit)
-    await events.record(conn, event)
+    await events.record(conn, event_for(row))
     return row
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
+
+import pydantic_core
 
 from cairn.auth.deps import RepositoryAccess
 from cairn.auth.principal import Principal
-from cairn.kit.entities import repository_json
+from cairn.kit.entities import RepositoryRef, repository_json
 
 BUILD_STATUS_SET = "build:status_set"
 BUILD_STATUS_DELETED = "build:status_deleted"
@@ -43,13 +46,23 @@ def actor_json(principal: Principal, base_url: str) -> dict:
             "links": {"self": [{"href": f"{base_url}/users/{principal.slug}"}]}}
 
 
-def event_date(ms: int) -> str:
+@functools.lru_cache(maxsize=8)
+def event_date(second: int) -> str:
     """Bitbucket's webhook `date`: ISO 8601 to the second with a numeric offset (2017-09-19T09:58:11+0000)."""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S%z")
+    return datetime.fromtimestamp(second, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@functools.lru_cache(maxsize=1024)
+def _who_and_where(principal: Principal, repository: RepositoryRef, base_url: str) -> str:
+    """The payload's "actor" and "repository" members, as JSON text: the same for every event of one caller in
+    one repository (both are frozen), so rendered once (rendering them took most of a build POST's event)."""
+    return pydantic_core.to_json({"actor": actor_json(principal, base_url),
+                                  "repository": repository_json(repository, base_url)}).decode()[1:-1]
 
 
 def payload(event_key: str, created: int, access: RepositoryAccess, base_url: str, commit_id: str,
-            entity_name: str, entity: dict) -> dict:
-    """The JSON a webhook receives: the event, when, who, where, and the entity as the API returns it."""
-    return {"eventKey": event_key, "date": event_date(created), "actor": actor_json(access.principal, base_url),
-            "repository": repository_json(access.repository, base_url), "commit": commit_id, entity_name: entity}
+            entity_name: str, entity: dict) -> str:
+    """The JSON text a webhook receives: the event, when, who, where, and the entity as the API returns it."""
+    return (f'{{"eventKey":"{event_key}","date":"{event_date(created // 1000)}",'
+            f'{_who_and_where(access.principal, access.repository, base_url)},"commit":"{commit_id}",'
+            f'"{entity_name}":{pydantic_core.to_json(entity).decode()}}}')

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth.deps import RepositoryAccess
+from cairn.db.uow import unit_of_work
 from cairn.events import store
 from cairn.events.schemas import EVENT_BITS, payload
 from cairn.kit.clock import now_ms
@@ -13,7 +16,7 @@ from cairn.kit.clock import now_ms
 def values(event_key: str, created: int, access: RepositoryAccess, base_url: str, commit_id: str,
            entity_name: str, entity: dict) -> dict:
     """The statement parameters that record the event (events.store.record, or a domain's one-statement
-    change that records it too); `payload` is still a dict, serialised as it is recorded."""
+    change that records it too)."""
     return {"repository_id": access.repository.id, "project_id": access.repository.project.id,
             "commit_id": commit_id, "event_key": event_key, "bit": EVENT_BITS[event_key], "created": created,
             "payload": payload(event_key, created, access, base_url, commit_id, entity_name, entity)}
@@ -25,12 +28,20 @@ async def record(conn: AsyncConnection, event_key: str, created: int, access: Re
 
 
 KEEP = 24 * 3600 * 1000  # ms an event is kept for streams to resume from (longer while a delivery needs it)
-PRUNE_BATCH = 5000
+PRUNE_BATCH = 2000
 
 
-async def prune(conn: AsyncConnection) -> int:
-    """Delete a batch of events past KEEP that no webhook delivery points at (run every minute or so)."""
-    return await store.prune(conn, now_ms() - KEEP, PRUNE_BATCH)
+async def prune(engine) -> int:
+    """Delete the events past KEEP that no webhook delivery points at, a batch per transaction (run every
+    half minute or so); how many."""
+    total = 0
+    while True:
+        async with unit_of_work(engine) as conn:
+            deleted = await store.prune(conn, now_ms() - KEEP, PRUNE_BATCH)
+        total += deleted
+        if deleted < PRUNE_BATCH:
+            return total
+        await asyncio.sleep(0.025)  # (writers of this process take the write lock in between)
 
 
 async def newest_id(conn: AsyncConnection, repository_id: int) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pydantic_core
 from sqlalchemy import (
     BigInteger,
     Integer,
@@ -67,15 +66,9 @@ def json_path(*keys: str):
     return literal_column("'{" + ",".join(keys) + "}'::text[]")
 
 
-def serialised(values: dict) -> dict:
-    """The event's statement parameters with its payload as JSON text."""
-    return {**values, "payload": pydantic_core.to_json(values["payload"]).decode()}
-
-
 async def record(conn: AsyncConnection, values: dict) -> None:
     """Record an event (`values`: repository_id, project_id, commit_id, event_key, bit, created, payload) and a
     delivery for each webhook that hears it: on PostgreSQL one statement, on SQLite two."""
-    values = serialised(values)
     if conn.dialect.name == "postgresql":
         await conn.execute(_RECORD_IN_ONE_STATEMENT, values)
         return

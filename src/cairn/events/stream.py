@@ -9,7 +9,9 @@ it skipped, for GAP_SECONDS, so a late commit is still streamed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import time
 from dataclasses import dataclass, field
 
@@ -33,6 +35,7 @@ class Subscription:
     commit_id: str | None
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE))
     overflowed: bool = False
+    ending: bool = False  # the server is stopping
 
     def offer(self, row) -> None:
         if row.repository_id != self.repository_id or (self.commit_id and row.commit_id != self.commit_id):
@@ -51,15 +54,44 @@ class EventBus:
         self._cursor: int | None = None
         self._gaps: dict[int, float] = {}  # id skipped -> when first skipped
 
-    def subscribe(self, repository_id: int, commit_id: str | None) -> Subscription:
+    def subscribe(self, repository_id: int, commit_id: str | None, newest: int) -> Subscription:
+        """A stream of the events after `newest` (the newest event id when the stream began: the bus reads on
+        from there, when it is not reading already)."""
         subscription = Subscription(repository_id, commit_id)
         self._subscribers.add(subscription)
+        if self._cursor is None:
+            self._cursor = newest
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._poll())
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers.discard(subscription)
+
+    def end_streams(self) -> None:
+        """End every open stream now (the server is stopping: it waits for open responses to finish, and a
+        stream would hold it up to LIFETIME; its clients reconnect, to another process or to this one restarted).
+        """
+        for subscription in self._subscribers:
+            subscription.ending = True
+            with contextlib.suppress(asyncio.QueueFull):
+                subscription.queue.put_nowait(None)
+
+    def end_streams_on_exit(self) -> None:
+        """Have SIGTERM and SIGINT end the streams before the server's own handler begins its shutdown."""
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(number)
+            if not callable(previous):
+                continue
+
+            def handler(signum, frame, previous=previous):
+                loop.call_soon_threadsafe(self.end_streams)
+                previous(signum, frame)
+            try:
+                signal.signal(number, handler)
+            except ValueError:  # not the main thread (an app under a test client): nothing to wrap
+                return
 
     async def close(self) -> None:
         if self._task is not None:
@@ -73,14 +105,11 @@ class EventBus:
             except Exception:  # a failed read is tried again at the next poll
                 LOG.warning("the live event stream could not read the outbox", exc_info=True)
             await asyncio.sleep(POLL)
-        self._cursor = None  # nobody listens: the next listener starts from then
+        self._cursor = None  # nobody listens: the next listener says where to start
         self._gaps.clear()
 
     async def _read(self) -> None:
         async with unit_of_work(self.engine, write=False) as conn:
-            if self._cursor is None:
-                self._cursor = await store.newest_id(conn)
-                return
             rows = await store.newer(conn, None, self._cursor, BATCH, also=tuple(self._gaps))
         now = time.monotonic()
         for row in rows:
@@ -121,7 +150,9 @@ async def event_stream(request, conn, repository_id: int, commit_id: str | None,
     """A stream of the repository's (commit's) events: those after id `after` from the outbox, when given, then
     each new one as the bus sees it commit."""
     bus: EventBus = request.app.state.event_bus
-    subscription = bus.subscribe(repository_id, commit_id)  # first: nothing can fall between replay and live
+    # Subscribed before the response begins, from the newest event now: what commits after the client has its
+    # answer's headers is streamed, and what the replay below finds too is not sent twice.
+    subscription = bus.subscribe(repository_id, commit_id, await store.newest_id(conn))
     replay = [] if after is None else await store.newer(conn, repository_id, after, REPLAY, commit_id)
 
     async def frames():
@@ -132,7 +163,7 @@ async def event_stream(request, conn, repository_id: int, commit_id: str | None,
                 sent = row.id
                 yield _frame(row)
             deadline = asyncio.get_running_loop().time() + LIFETIME
-            while not subscription.overflowed:
+            while not subscription.overflowed and not subscription.ending:
                 left = deadline - asyncio.get_running_loop().time()
                 if left <= 0:
                     return
@@ -141,6 +172,8 @@ async def event_stream(request, conn, repository_id: int, commit_id: str | None,
                 except asyncio.TimeoutError:
                     yield b": keep-alive\n\n"
                     continue
+                if row is None:  # end_streams
+                    return
                 if row.id > sent or after is None:  # (replayed already)
                     yield _frame(row)
         finally:

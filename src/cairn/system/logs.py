@@ -21,6 +21,7 @@ import time
 from urllib.parse import quote
 
 from cairn.errors import unexpected_error
+from cairn.kit.load import request_begun
 from cairn.system import metrics
 
 ERRORS = logging.getLogger("cairn")
@@ -149,6 +150,7 @@ class RequestLog:
                 message = dict(message, headers=[*message.get("headers", ()), header, *_identity(state)])
             await send(message)
 
+        request_begun()
         if self.metrics:
             metrics.IN_FLIGHT.inc()
         try:

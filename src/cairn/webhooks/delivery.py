@@ -27,9 +27,11 @@ from dataclasses import dataclass
 import httpx
 
 from cairn import __version__
+from cairn.db.direct import in_transaction
 from cairn.db.outage import database_gone
 from cairn.db.uow import unit_of_work
 from cairn.kit.clock import now_ms
+from cairn.kit.load import requests_begun
 from cairn.webhooks import safety, store
 
 LOG = logging.getLogger("cairn.webhooks")
@@ -44,6 +46,11 @@ LEASE = 60_000  # ms a process holds a webhook; a batch stops sending after BATC
 BATCH = 50  # pending deliveries read at once
 BATCH_SECONDS = 20.0
 POLL = 0.5  # seconds between looks for due deliveries
+TRIM_EVERY = 10  # batches between trims of a webhook's history (and the first batch of each turn)
+# Delivering is background work and must not slow a request's answer: while requests come in, the loop waits
+# GIVE_WAY times as long as a delivery took before the next, so deliveries take at most 1/(1 + GIVE_WAY) of the
+# process under load (they fall behind while it lasts, and catch up after).
+GIVE_WAY = 19
 CONCURRENT_WEBHOOKS = 16  # webhooks one process delivers to at once
 
 
@@ -119,14 +126,15 @@ class Sender:
 
     async def post(self, url: str, body: bytes, event_key: str, secret: str | None = None,
                    username: str | None = None, password: str | None = None, verify: bool = True,
-                   event_id: int | None = None) -> tuple[Attempt, dict]:
-        """The attempt, and what was sent and answered (the `test` endpoint shows them)."""
+                   event_id: int | None = None, checked: tuple | None = None) -> tuple[Attempt, dict]:
+        """The attempt, and what was sent and answered (the `test` endpoint shows them). `checked`: what
+        safety.checked_address answered for `url` a moment ago (a batch of deliveries checks it once)."""
         request_id = str(uuid.uuid4())
         sent = headers(event_key, body, request_id, secret, username, password, event_id)
         started = now_ms()
         exchange = {"request": {"url": url, "method": "POST", "headers": _shown(sent), "body": body.decode()}}
         try:
-            scheme, host, port, address = await safety.checked_address(url, self.allow_private)
+            scheme, host, port, address = checked or await safety.checked_address(url, self.allow_private)
             target = httpx.URL(url).copy_with(host=address)
             extensions = {"sni_hostname": host} if scheme == "https" else {}
             host_header = host if ":" not in host else f"[{host}]"
@@ -217,59 +225,72 @@ class Deliverer:
     async def _drain(self, webhook_id: int) -> None:
         """Deliver the webhook's due deliveries in order while this process holds its lease."""
         try:
-            async with unit_of_work(self.engine) as conn:
-                now = now_ms()
-                if not await store.lease(conn, webhook_id, self.owner, now, now + LEASE):
-                    return  # another process has it
+            now = now_ms()
+            if not await in_transaction(self.engine, lambda conn: store.lease(conn, webhook_id, self.owner, now,
+                                                                               now + LEASE)):
+                return  # another process has it
             try:
-                while await self._batch(webhook_id):
-                    pass
+                batches = 0
+                while await self._batch(webhook_id, trim=batches % TRIM_EVERY == 0):
+                    batches += 1
             finally:
-                async with unit_of_work(self.engine) as conn:
-                    await store.release(conn, webhook_id, self.owner)
+                await in_transaction(self.engine, lambda conn: store.release(conn, webhook_id, self.owner))
         except asyncio.CancelledError:
             raise
         except Exception as error:
             if not database_gone(error):
                 LOG.exception("webhook %s: delivery failed", webhook_id)
 
-    async def _batch(self, webhook_id: int) -> bool:
-        """Send up to BATCH due deliveries, stopping at the first that fails; record them in one transaction.
-        Whether there may be more to send now."""
+    async def _batch(self, webhook_id: int, trim: bool) -> bool:
+        """Send up to BATCH due deliveries, stopping at the first that fails; record them in one transaction (and
+        trim the history when `trim`). Whether there may be more to send now."""
         async with unit_of_work(self.engine, write=False) as conn:
             pending = await store.heads(conn, webhook_id, BATCH)
+        if not pending:
+            return False
+        try:
+            checked = await safety.checked_address(pending[0].url, self.sender.allow_private)
+        except (safety.UnsafeUrl, OSError):
+            checked = None  # each attempt fails with the reason, as a delivery's error
         results, began = [], time.monotonic()
         for item in pending:
             if item.next_attempt > now_ms() or not item.active:
                 break
-            body = item.payload.encode()
-            attempt, _ = await self.sender.post(item.url, body, item.event_key, item.secret, item.username,
-                                                item.password, bool(item.ssl_verification), item.event_id)
+            requests, sending = requests_begun(), time.monotonic()
+            attempt, _ = await self.sender.post(item.url, item.payload.encode(), item.event_key, item.secret,
+                                                item.username, item.password, bool(item.ssl_verification),
+                                                item.event_id, checked)
             results.append((item, attempt))
+            if requests_begun() != requests:  # requests came in meanwhile: give them the event loop
+                await asyncio.sleep((time.monotonic() - sending) * GIVE_WAY)
             if attempt.outcome != "SUCCESS" or time.monotonic() - began > BATCH_SECONDS:
                 break
         if not results:
             return False
-        async with unit_of_work(self.engine) as conn:
-            for item, attempt in results:
-                await store.record_attempt(conn, item.id, _recorded(item, attempt))
-            await store.trim_history(conn, webhook_id, KEEP_HISTORY)
+        recorded = [(item.id, _recorded(item, attempt)) for item, attempt in results]
+
+        async def record(conn) -> bool:
+            for delivery_id, values in recorded:
+                await store.record_attempt(conn, delivery_id, values)
+            if trim:
+                await store.trim_history(conn, webhook_id, KEEP_HISTORY)
             now = now_ms()
-            if not await store.lease(conn, webhook_id, self.owner, now, now + LEASE):
-                return False
+            return await store.lease(conn, webhook_id, self.owner, now, now + LEASE)
+        if not await in_transaction(self.engine, record):
+            return False
         # More now: the last one went through, and the batch was full or stopped for time.
         return results[-1][1].outcome == "SUCCESS" and (len(pending) == BATCH or len(results) < len(pending))
 
 
 def _recorded(item, attempt: Attempt) -> dict:
-    """The delivery's row after `attempt`: finished, or pending with when to try again."""
+    """The delivery's row after `attempt` (store.ATTEMPT_COLUMNS): finished, or pending with when to try again."""
     attempts = item.attempts + 1
-    values = {"attempts": attempts, "started": attempt.started, "finished": attempt.finished,
-              "status_code": attempt.status_code, "outcome": attempt.outcome, "description": attempt.description,
-              "request_id": attempt.request_id}
-    if attempt.outcome == "SUCCESS":
-        return {**values, "state": "SUCCESS"}
-    due = next_attempt(attempts, attempt.finished, item.created, attempt.retry_after) if attempt.retryable else None
-    if due is None:
-        return {**values, "state": attempt.outcome}
-    return {**values, "next_attempt": due}
+    values = {"attempts": attempts, "started": attempt.started,
+              "finished": attempt.finished, "status_code": attempt.status_code, "outcome": attempt.outcome,
+              "description": attempt.description, "request_id": attempt.request_id, "state": attempt.outcome,
+              "next_attempt": item.next_attempt}
+    if attempt.outcome != "SUCCESS" and attempt.retryable:
+        due = next_attempt(attempts, attempt.finished, item.created, attempt.retry_after)
+        if due is not None:
+            values.update(state="PENDING", next_attempt=due)
+    return values

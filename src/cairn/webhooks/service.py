@@ -72,9 +72,12 @@ async def _values(body: WebhookRequest, allow_private: bool, creating: bool) -> 
         values["ssl_verification"] = True if body.ssl_verification_required is None else body.ssl_verification_required
     if body.configuration is not None and body.configuration.secret is not None:
         values["secret"] = body.configuration.secret or None  # "" removes it
-    if body.credentials is not None:
+    if body.credentials is not None:  # as the secret: a password left out is kept, and goes with the username
         values["username"] = body.credentials.username or None
-        values["password"] = body.credentials.password or None if body.credentials.username else None
+        if not values["username"]:
+            values["password"] = None
+        elif body.credentials.password is not None:
+            values["password"] = body.credentials.password or None
     return values
 
 
