@@ -90,6 +90,9 @@ def test_cairn_audit_prints_and_filters_the_trail(repo, db, cli):
     assert r.exit_code != 0 and "ISO 8601" in r.output
 
 
+HOOK = {"name": "h", "url": "http://127.0.0.1:9/", "events": ["deployment:set"]}
+
+
 def test_each_audited_action_is_recorded(repo, db):
     """One of every audited change through the API; the trail names each kind of action, attributed."""
     api = repo
@@ -124,8 +127,8 @@ def test_each_audited_action_is_recorded(repo, db):
         ("DELETE", f"{r_}/commits/{SHA}/deployments", {"params": {"key": "d", "environmentKey": "e",
                                                                    "deploymentSequenceNumber": 1}}),
         ("PUT", "/rest/access-tokens/latest/projects/PRJ", {"json": {"name": "t", "permissions": ["PROJECT_READ"]}}),
-        ("POST", f"{r_}/webhooks", {"json": {"name": "h", "url": "http://127.0.0.1:9/", "events": ["deployment:set"]}}),
-        ("POST", f"{P}/PRJ/webhooks", {"json": {"name": "p", "url": "http://127.0.0.1:9/", "events": ["deployment:set"]}}),
+        ("POST", f"{r_}/webhooks", {"json": HOOK}),
+        ("POST", f"{P}/PRJ/webhooks", {"json": HOOK}),
         ("DELETE", f"{P}/PRJ/repos/second", {}),
         ("DELETE", f"{P}/NEW", {}),
         ("DELETE", f"{a}/groups", {"params": {"name": "g"}}),
