@@ -151,12 +151,13 @@ def test_each_audited_action_is_recorded(repo, db):
         if path.endswith("/webhooks") and method == "POST":  # changed, an event delivered again, and deleted
             hook = made[path] = r.json()["id"]
             deployment = {"deploymentSequenceNumber": 1, "description": "d", "displayName": "d", "key": "d",
-                          "state": "SUCCESSFUL", "url": "https://ci.example", "environment": {"key": "e", "displayName": "E"}}
+                          "state": "SUCCESSFUL", "url": "https://ci.example",
+                          "environment": {"key": "e", "displayName": "E"}}
             assert api.post(f"{r_}/commits/{SHA}/deployments", json=deployment).status_code == 200  # not audited
-            delivery = api.get(f"/rest/cairn/latest{path[len('/rest/api/latest'):]}/{hook}/deliveries").json()["values"][0]
+            history = f"/rest/cairn/latest{path[len('/rest/api/latest'):]}/{hook}/deliveries"
+            delivery = api.get(history).json()["values"][0]
             calls += [("PUT", f"{path}/{hook}", {"json": {"active": False}}),
-                      ("POST", f"/rest/cairn/latest{path[len('/rest/api/latest'):]}/{hook}/deliveries/{delivery['id']}"
-                               "/redeliver", {}),
+                      ("POST", f"{history}/{delivery['id']}/redeliver", {}),
                       ("DELETE", f"{path}/{hook}", {})]
     events = _events(db)[before:]
     assert len(events) == len(calls) and all(e["user"] == "admin" for e in events)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ DEPLOYMENT = {"deploymentSequenceNumber": 7, "key": "deploy", "state": "SUCCESSF
               "url": "https://ci.example/deploy/7", "description": "d",
               "environment": {"key": "prod", "displayName": "Production", "type": "PRODUCTION"}}
 # Query parameters the read routes need to find something (the rest need none).
+HISTORY = "/rest/cairn/latest/projects/PRJ"
 PARAMS = {
     "/deployments": {"key": "deploy", "environmentKey": "prod", "deploymentSequenceNumber": "7"},
     "/verdict": {"targetRef": "refs/heads/main", "commitId": SHA},
@@ -69,7 +71,23 @@ def _populate(client: httpx.Client) -> dict[str, str]:
                             json={"name": "p", "permissions": ["PROJECT_READ"]}), 200).json()
     repo = ok(client.put("/rest/access-tokens/latest/projects/PRJ/repos/repo",
                          json={"name": "r", "permissions": ["REPO_READ"]}), 200).json()
-    return {"project": project["id"], "repo": repo["id"]}
+    # Webhooks with a delivery each (tried once, at a name that does not resolve), then made inactive: their
+    # history stands still while it is copied and compared.
+    hooks = {}
+    for scope, path in (("repo", f"{REPO}/webhooks"), ("project", "/rest/api/latest/projects/PRJ/webhooks")):
+        hooks[scope] = ok(client.post(path, json={"name": scope, "url": "https://hooks.invalid/ci",
+                                                  "events": ["build:status_set"], "configuration": {"secret": "s"}}),
+                          200).json()["id"]
+    ok(client.post(f"{REPO}/commits/{SHA}/builds", json={"key": "hooked", "state": "FAILED",
+                                                         "url": "https://ci.example/h"}), 204)
+    for scope, path in (("repo", f"{HISTORY}/repos/repo/webhooks"), ("project", f"{HISTORY}/webhooks")):
+        deadline = time.monotonic() + 30
+        while not client.get(f"{path}/{hooks[scope]}/deliveries").json()["values"][0]["result"]["attempts"]:
+            assert time.monotonic() < deadline, "the delivery was never tried"
+            time.sleep(0.1)
+    for path in (f"{REPO}/webhooks/{hooks['repo']}", f"/rest/api/latest/projects/PRJ/webhooks/{hooks['project']}"):
+        ok(client.put(path, json={"active": False}), 200)
+    return {"project": project["id"], "repo": repo["id"], "hooks": hooks}
 
 
 def _read_paths(tokens: dict[str, str], personal: str) -> list[str]:
@@ -77,10 +95,11 @@ def _read_paths(tokens: dict[str, str], personal: str) -> list[str]:
     values = {"projectKey": "PRJ", "repositorySlug": "repo", "commitId": SHA, "key": "lint", "userSlug": "alice"}
     paths = []
     for methods, path, _route in route_table():
-        if "GET" not in methods.split(",") or "/1.0/" in path:
+        if "GET" not in methods.split(",") or "/1.0/" in path or path.endswith("/events"):  # (streams never end)
             continue
-        token = (personal if "/users/" in path else tokens["repo"] if "/repos/" in path else tokens["project"])
-        paths.append(path.format(**values, tokenId=token))
+        scope = "repo" if "/repos/" in path else "project"
+        token = personal if "/users/" in path else tokens[scope]
+        paths.append(path.format(**values, tokenId=token, webhookId=tokens["hooks"][scope]))
     return paths
 
 
@@ -123,7 +142,8 @@ def test_a_copied_database_answers_every_read_as_the_original(tmp_path):
         copied = _copy(home, url)  # while the source server runs
         assert copied.returncode == 0, copied.stderr
         assert "counts verified" in copied.stdout
-        assert "build_statuses: 4 rows" in copied.stderr and "insight_annotations: 5 rows" in copied.stderr
+        assert "build_statuses: 5 rows" in copied.stderr and "insight_annotations: 5 rows" in copied.stderr
+        assert "webhooks: 2 rows" in copied.stderr and "webhook_deliveries: 2 rows" in copied.stderr
 
         (tmp_path / "target-home").mkdir()
         target = start_server("postgresql", tmp_path / "target-home", url)
@@ -134,7 +154,7 @@ def test_a_copied_database_answers_every_read_as_the_original(tmp_path):
             for path in paths:
                 assert _answer(after, path) == _answer(before, path), path
             statuses = after.get(f"{REPO}/commits/{SHA}/builds").json()
-            assert statuses["size"] == 3  # not a route that answers 404 on both
+            assert statuses["size"] == 4  # not a route that answers 404 on both
 
             # New rows of every numbered kind take ids after the copied ones (a clash would be a 500).
             ok(after.post(f"{REPO}/commits/{SHA}/deployments", json={**DEPLOYMENT, "deploymentSequenceNumber": 9}),

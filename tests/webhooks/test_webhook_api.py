@@ -116,7 +116,8 @@ def test_only_repository_admins_manage_a_repositorys_webhooks(repo):
 def test_private_addresses_are_refused_unless_allowed(repo, url):
     state = repo.client.app.state
     settings, allowed = state.settings, state.webhook_sender.allow_private
-    state.settings, state.webhook_sender.allow_private = dataclasses.replace(settings, webhook_allow_private=False), False
+    state.settings = dataclasses.replace(settings, webhook_allow_private=False)
+    state.webhook_sender.allow_private = False
     try:
         r = repo.post(HOOKS, json={"name": "n", "url": url, "events": ALL_EVENTS})
         assert r.status_code == 400 and r.json()["errors"][0]["context"] == "url", r.text

@@ -183,11 +183,6 @@ class Deliverer:
         self.sender = sender
         self.owner = uuid.uuid4().hex  # this process, as the leases name it
         self._running: dict[int, asyncio.Task] = {}
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        """Look for due deliveries now rather than at the next poll."""
-        self._wake.set()
 
     async def run(self) -> None:
         try:
@@ -200,11 +195,7 @@ class Deliverer:
                                     type(error).__name__)
                     else:
                         LOG.exception("webhook delivery: looking for due deliveries failed")
-                try:
-                    await asyncio.wait_for(self._wake.wait(), POLL)
-                except asyncio.TimeoutError:
-                    pass
-                self._wake.clear()
+                await asyncio.sleep(POLL)
         finally:
             for task in list(self._running.values()):
                 task.cancel()
