@@ -2,7 +2,7 @@
 
 A process takes a webhook by a lease (a row update that succeeds for one process: the webhook's
 lease_owner/lease_until), sends its pending deliveries oldest first, records the outcomes, and lets go. So
-each event goes to each webhook from one process at a time, in the order the events were recorded, and at
+each event goes to each webhook from one process at a time, in the order the events committed, and at
 least once: a process killed after sending and before recording leaves the delivery pending, and whoever
 takes the webhook once the lease has run out sends it again (receivers deduplicate by X-Cairn-Event-Id).
 A delivery that fails with a connection error, a timeout, a 5xx, 408 or 429 is tried again with exponential
