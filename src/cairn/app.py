@@ -171,6 +171,15 @@ async def refresh_rate_limits(app: FastAPI) -> None:
         await rate_limits.refresh(conn, app.state.limiter)
 
 
+async def prune_events(app: FastAPI) -> None:
+    """Events past their day, a batch per transaction, with a pause for this process's writers in between."""
+    while True:
+        async with unit_of_work(app.state.engine) as conn:
+            if await events.prune(conn) < events.PRUNE_BATCH:
+                return
+        await asyncio.sleep(0.025)
+
+
 async def _housekeeping(app: FastAPI) -> None:
     """Pick up other processes' rate limit changes every CAIRN_AUTH_CACHE_SECONDS; write the batches above, and
     prune old events, every RECORD_SECONDS."""
@@ -183,7 +192,7 @@ async def _housekeeping(app: FastAPI) -> None:
             if asyncio.get_running_loop().time() - last_record >= RECORD_SECONDS:
                 last_record = asyncio.get_running_loop().time()
                 await record_batches(app)
-                await events.prune(app.state.engine)
+                await prune_events(app)
         except Exception as error:  # a failed round loses timestamps and counts, never the loop
             if database_gone(error):
                 logs.ERRORS.warning("housekeeping skipped: the database cannot be reached (%s)", type(error).__name__)

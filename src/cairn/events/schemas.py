@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pydantic_core
 
 from cairn.auth.deps import RepositoryAccess
 from cairn.auth.principal import Principal
+from cairn.auth.schemas import user_json
 from cairn.kit.entities import RepositoryRef, repository_json
 
 BUILD_STATUS_SET = "build:status_set"
@@ -39,11 +41,10 @@ def keys_of(mask: int) -> list[str]:
 
 
 def actor_json(principal: Principal, base_url: str) -> dict:
-    """RestApplicationUser of the caller, as auth.schemas.user_json renders a users row."""
-    return {"name": principal.name, "emailAddress": principal.email, "active": True,
-            "displayName": principal.display_name, "id": principal.user_id, "slug": principal.slug,
-            "type": "SERVICE" if principal.service else "NORMAL",
-            "links": {"self": [{"href": f"{base_url}/users/{principal.slug}"}]}}
+    """RestApplicationUser of the caller, as the API renders users (a signed-in caller is an active user)."""
+    return user_json(SimpleNamespace(id=principal.user_id, name=principal.name, slug=principal.slug, active=True,
+                                     email=principal.email, display_name=principal.display_name,
+                                     service=principal.service), base_url)
 
 
 @functools.lru_cache(maxsize=8)

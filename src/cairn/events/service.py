@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth.deps import RepositoryAccess
-from cairn.db.uow import unit_of_work
 from cairn.events import store
 from cairn.events.schemas import EVENT_BITS, payload
 from cairn.kit.clock import now_ms
@@ -31,17 +28,9 @@ KEEP = 24 * 3600 * 1000  # ms an event is kept for streams to resume from (longe
 PRUNE_BATCH = 2000
 
 
-async def prune(engine) -> int:
-    """Delete the events past KEEP that no webhook delivery points at, a batch per transaction (run every
-    half minute or so); how many."""
-    total = 0
-    while True:
-        async with unit_of_work(engine) as conn:
-            deleted = await store.prune(conn, now_ms() - KEEP, PRUNE_BATCH)
-        total += deleted
-        if deleted < PRUNE_BATCH:
-            return total
-        await asyncio.sleep(0.025)  # (writers of this process take the write lock in between)
+async def prune(conn: AsyncConnection) -> int:
+    """Delete a batch of PRUNE_BATCH events past KEEP that no webhook delivery points at; how many."""
+    return await store.prune(conn, now_ms() - KEEP, PRUNE_BATCH)
 
 
 async def newest_id(conn: AsyncConnection, repository_id: int) -> int:
