@@ -38,11 +38,13 @@ class Received:
 
 
 class Receiver:
-    """Records every POST; answers each with the next of `answers` (status, headers), then 200."""
+    """Records every POST; answers each with the next of `answers` (status, headers), then 200, after `delay`
+    seconds."""
 
     def __init__(self, port: int = 0):
         self.received: list[Received] = []
         self.answers: list[tuple[int, dict]] = []
+        self.delay = 0.0
         self._lock = threading.Lock()
         receiver = self
 
@@ -52,6 +54,7 @@ class Receiver:
                 with receiver._lock:
                     receiver.received.append(Received(dict(self.headers), body, time.monotonic()))
                     status, headers = receiver.answers.pop(0) if receiver.answers else (200, {})
+                time.sleep(receiver.delay)
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

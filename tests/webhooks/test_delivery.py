@@ -3,8 +3,12 @@ Bitbucket's headers and a signature verified here, scopes and filters, retries, 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+
+from cairn.kit import load
+from cairn.webhooks.delivery import GIVE_WAY, Deliverer
 
 from tests.fixtures.api import SHA, SHA2
 from tests.webhooks.conftest import HISTORY, HOOKS, create_hook, eventually
@@ -130,6 +134,39 @@ def test_a_failing_receiver_is_retried_with_backoff_and_later_events_wait_in_ord
     history = repo.get(f"{HISTORY}/{hook['id']}/deliveries").json()["values"]
     assert [(d["result"]["state"], d["result"]["attempts"]) for d in history] == [("SUCCESS", 1)] * 2 + [
         ("SUCCESS", 3)]
+
+
+def test_delivering_gives_way_while_requests_come_in_and_catches_up_after(repo, receiver):
+    receiver.delay = 0.05  # a send takes 50 ms: under load, a pause of GIVE_WAY (19) times that follows it
+    create_hook(repo, receiver.url, ["build:status_set"])
+    for n in range(4):
+        assert repo.post(BUILDS, json=status(key=f"k{n}")).status_code == 204
+    loaded_until = time.monotonic() + 1.5
+    while time.monotonic() < loaded_until:
+        assert repo.get(BUILDS, params={"key": "k0"}).status_code == 200
+    assert len(receiver.received) <= 2  # unpaced, all four arrive within half a second
+    assert len(receiver.wait_for(4)) == 4  # and once the requests stop, the rest follow
+
+
+def test_a_loaded_process_pauses_after_each_step_of_delivery_work_even_when_no_request_began_during_it():
+    # Under load every connection can be waiting on a commit while a send runs: no request begins during it,
+    # yet the process is busy. A request begun within load.BUSY_WINDOW counts.
+    deliverer = Deliverer(engine=None, sender=None)
+
+    async def steps() -> list[float]:
+        began = []
+        for _ in range(2):
+            async with deliverer._step():
+                began.append(time.monotonic())
+                await asyncio.sleep(0.02)
+        return began
+
+    load.request_begun()
+    first, second = asyncio.run(steps())
+    assert second - first >= 0.02 * (1 + GIVE_WAY) * 0.95
+    time.sleep(load.BUSY_WINDOW)  # no request since: no pause
+    first, second = asyncio.run(steps())
+    assert second - first < 0.02 * GIVE_WAY
 
 
 def test_retry_after_is_honoured_and_a_4xx_fails_for_good(repo, receiver):

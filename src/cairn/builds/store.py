@@ -7,7 +7,6 @@ from typing import Iterable
 
 from sqlalchemy import Integer, Text, and_, bindparam, case, cast, delete, func, or_, select, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth import store as auth_store
@@ -44,13 +43,14 @@ def _set_in_one_statement():
                                             index_where=text(_IN_REPOSITORY[2]),
                                             set_={c: upsert_.excluded[c] for c in _REPLACED})
               .returning(bs.c.created_date).cte("status"))
-    payload = func.jsonb_set(cast(bindparam("payload"), JSONB), events.json_path("buildStatus", "createdDate"),
-                             func.to_jsonb(status.c.created_date))
-    event, delivery = events.recording(status, cast(payload, Text))
+    payload = (bindparam("payload_head", type_=Text) + cast(status.c.created_date, Text)
+               + bindparam("payload_tail", type_=Text))
+    event, delivery = events.recording(status, payload)
     return select(event.c.id).add_cte(delivery)
 
 
 _SET_IN_ONE_STATEMENT = _set_in_one_statement()
+_STAND_IN = -1  # the createdDate the event is rendered with, for the statement to replace with the stored one
 
 
 async def upsert_status(conn: AsyncConnection, values: dict, event_for=None) -> None:
@@ -60,7 +60,8 @@ async def upsert_status(conn: AsyncConnection, values: dict, event_for=None) -> 
     if values["repository_id"] is None:
         await upsert(conn, bs, values, ("commit_id", "key"), _REPLACED, "repository_id IS NULL")
     elif conn.dialect.name == "postgresql":
-        await conn.execute(_SET_IN_ONE_STATEMENT, {**values, **event_for(values["created_date"])})
+        event = events.spliced(event_for(_STAND_IN), "createdDate", _STAND_IN)
+        await conn.execute(_SET_IN_ONE_STATEMENT, {**values, **event})
     else:
         created = (await conn.execute(_SET_SQLITE, values)).first()[0]
         await events.record(conn, event_for(created))

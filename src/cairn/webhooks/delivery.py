@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
 import hashlib
 import hmac
@@ -31,7 +32,7 @@ from cairn.db.direct import in_transaction
 from cairn.db.outage import database_gone
 from cairn.db.uow import unit_of_work
 from cairn.kit.clock import now_ms
-from cairn.kit.load import requests_begun
+from cairn.kit import load
 from cairn.webhooks import safety, store
 
 LOG = logging.getLogger("cairn.webhooks")
@@ -47,10 +48,13 @@ BATCH = 50  # pending deliveries read at once
 BATCH_SECONDS = 20.0
 POLL = 0.5  # seconds between looks for due deliveries
 TRIM_EVERY = 10  # batches between trims of a webhook's history (and the first batch of each turn)
-# Delivering is background work and must not slow a request's answer: while requests come in, the loop waits
-# GIVE_WAY times as long as a delivery took before the next, so deliveries take at most 1/(1 + GIVE_WAY) of the
-# process under load (they fall behind while it lasts, and catch up after).
+# Delivering is background work and must not slow a request's answer: while requests come in, every step of it
+# (a read of pending deliveries, a send, the transaction recording them) is followed by a pause GIVE_WAY times as
+# long, so delivering takes at most 1/(1 + GIVE_WAY) of the process's time under load (it falls behind while the
+# load lasts, and catches up after). The steps' wall time counts, requests served meanwhile included: generous.
+# A pause lasts at most MAX_PAUSE (a slow receiver's wait is not work), so a batch ends well within its lease.
 GIVE_WAY = 19
+MAX_PAUSE = 1.0
 CONCURRENT_WEBHOOKS = 16  # webhooks one process delivers to at once
 
 
@@ -183,6 +187,20 @@ class Deliverer:
         self.sender = sender
         self.owner = uuid.uuid4().hex  # this process, as the leases name it
         self._running: dict[int, asyncio.Task] = {}
+        self._resume_at = 0.0  # (monotonic) when a loaded process may take the next step of delivery work
+
+    @contextlib.asynccontextmanager
+    async def _step(self):
+        """A step of delivery work, paced while requests come in (GIVE_WAY); the pause is shared by the
+        webhooks this process delivers to at once."""
+        while load.busy() and (wait := self._resume_at - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            ended = time.monotonic()
+            self._resume_at = max(self._resume_at, ended + min(MAX_PAUSE, (ended - began) * GIVE_WAY))
 
     async def run(self) -> None:
         try:
@@ -235,7 +253,7 @@ class Deliverer:
     async def _batch(self, webhook_id: int, trim: bool) -> bool:
         """Send up to BATCH due deliveries, stopping at the first that fails; record them in one transaction (and
         trim the history when `trim`). Whether there may be more to send now."""
-        async with unit_of_work(self.engine, write=False) as conn:
+        async with self._step(), unit_of_work(self.engine, write=False) as conn:
             pending = await store.heads(conn, webhook_id, BATCH)
         if not pending:
             return False
@@ -247,13 +265,11 @@ class Deliverer:
         for item in pending:
             if item.next_attempt > now_ms() or not item.active:
                 break
-            requests, sending = requests_begun(), time.monotonic()
-            attempt, _ = await self.sender.post(item.url, item.payload.encode(), item.event_key, item.secret,
-                                                item.username, item.password, bool(item.ssl_verification),
-                                                item.event_id, checked)
+            async with self._step():
+                attempt, _ = await self.sender.post(item.url, item.payload.encode(), item.event_key, item.secret,
+                                                    item.username, item.password, bool(item.ssl_verification),
+                                                    item.event_id, checked)
             results.append((item, attempt))
-            if requests_begun() != requests:  # requests came in meanwhile: give them the event loop
-                await asyncio.sleep((time.monotonic() - sending) * GIVE_WAY)
             if attempt.outcome != "SUCCESS" or time.monotonic() - began > BATCH_SECONDS:
                 break
         if not results:
@@ -267,8 +283,9 @@ class Deliverer:
                 await store.trim_history(conn, webhook_id, KEEP_HISTORY)
             now = now_ms()
             return await store.lease(conn, webhook_id, self.owner, now, now + LEASE)
-        if not await in_transaction(self.engine, record):
-            return False
+        async with self._step():
+            if not await in_transaction(self.engine, record):
+                return False
         # More now: the last one went through, and the batch was full or stopped for time.
         return results[-1][1].outcome == "SUCCESS" and (len(pending) == BATCH or len(results) < len(pending))
 
