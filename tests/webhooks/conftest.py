@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -39,12 +40,13 @@ class Received:
 
 class Receiver:
     """Records every POST; answers each with the next of `answers` (status, headers), then 200, after `delay`
-    seconds."""
+    seconds; with `endless`, its body never ends (until the caller hangs up)."""
 
     def __init__(self, port: int = 0):
         self.received: list[Received] = []
         self.answers: list[tuple[int, dict]] = []
         self.delay = 0.0
+        self.endless = False
         self._lock = threading.Lock()
         receiver = self
 
@@ -58,9 +60,16 @@ class Receiver:
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", "2")
+                if not receiver.endless:
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                    return
+                self.send_header("Content-Length", str(1 << 40))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                with contextlib.suppress(OSError):
+                    while True:
+                        self.wfile.write(b"x" * 65536)
 
             def log_message(self, *args):
                 pass

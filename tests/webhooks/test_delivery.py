@@ -4,11 +4,14 @@ Bitbucket's headers and a signature verified here, scopes and filters, retries, 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 
+from cairn.app import prune_events
+from cairn.events import service as events
 from cairn.kit import load
-from cairn.webhooks.delivery import GIVE_WAY, Deliverer
+from cairn.webhooks.delivery import GIVE_WAY, KEEP_HISTORY, Deliverer
 
 from tests.fixtures.api import SHA, SHA2
 from tests.webhooks.conftest import HISTORY, HOOKS, create_hook, eventually
@@ -191,6 +194,30 @@ def test_retry_after_is_honoured_and_a_4xx_fails_for_good(repo, receiver):
     assert summary["counts"]["successes"] == 1
 
 
+def test_an_endless_answer_is_read_no_further_than_64_kib(repo, receiver, db):
+    receiver.endless = True
+    create_hook(repo, receiver.url, ["build:status_set"])
+    assert repo.post(BUILDS, json=status()).status_code == 204
+    eventually(lambda: db("SELECT state FROM webhook_deliveries") == [("SUCCESS",)])  # not a 10 s timeout
+    (description, started, finished), = db("SELECT description, started, finished FROM webhook_deliveries")
+    assert description == "x" * 1024 and finished - started < 5000
+
+
+def test_a_webhook_keeps_its_last_100_deliveries(repo, receiver, db):
+    hook = create_hook(repo, receiver.url, ["build:status_set"])
+    for n in range(KEEP_HISTORY + 20):
+        assert repo.post(BUILDS, json=status(key=f"k{n}")).status_code == 204
+    receiver.wait_for(KEEP_HISTORY + 20)
+    assert repo.post(BUILDS, json=status(key="last")).status_code == 204  # the next turn trims
+    receiver.wait_for(KEEP_HISTORY + 21)
+    eventually(lambda: db("SELECT count(*) FROM webhook_deliveries") == [(KEEP_HISTORY,)])
+    history = repo.get(f"{HISTORY}/{hook['id']}/deliveries", params={"limit": 1000}).json()
+    assert len(history["values"]) == KEEP_HISTORY and history["isLastPage"]
+    payloads = db("SELECT e.payload FROM webhook_deliveries d JOIN events e ON e.id = d.event_id")
+    kept = {json.loads(payload)["buildStatus"]["key"] for payload, in payloads}
+    assert kept == {f"k{n}" for n in range(21, KEEP_HISTORY + 20)} | {"last"}  # the oldest went first
+
+
 def test_a_redirect_is_not_followed_and_fails_the_delivery(repo, receiver, db):
     receiver.answers = [(302, {"Location": "http://169.254.169.254/latest/meta-data/"})]
     create_hook(repo, receiver.url, ["build:status_set"])
@@ -225,6 +252,24 @@ def test_deleting_a_webhook_or_its_repository_drops_what_was_pending(repo, db):
     assert repo.delete("/rest/api/latest/projects/PRJ/repos/repo").status_code == 202
     assert db("SELECT count(*) FROM webhooks") == [(0,)] and db("SELECT count(*) FROM events") == [(0,)]
     assert db("SELECT count(*) FROM webhook_deliveries") == [(0,)]
+
+
+def test_events_past_their_day_are_pruned_unless_a_delivery_still_points_at_them(repo, receiver, backend, db,
+                                                                                   db_write):
+    for key in ("a", "b"):
+        assert repo.post(BUILDS, json=status(key=key)).status_code == 204  # no webhook hears these
+    hook = create_hook(repo, receiver.url, ["build:status_set"])
+    assert repo.post(BUILDS, json=status(key="c")).status_code == 204
+    receiver.wait_for(1)
+    eventually(lambda: db("SELECT state FROM webhook_deliveries") == [("SUCCESS",)])  # kept in the history
+    kept = db("SELECT event_id FROM webhook_deliveries")[0][0]
+    db_write("UPDATE events SET created = created - :day", {"day": events.KEEP + 60_000})
+    assert repo.post(BUILDS, json=status(key="d")).status_code == 204  # a fresh one
+    backend.portal.call(prune_events, backend.app)
+    receiver.wait_for(2)
+    assert [row[0] for row in db("SELECT id FROM events ORDER BY id")] == [kept, kept + 1]
+    history = repo.get(f"{HISTORY}/{hook['id']}/deliveries").json()["values"]
+    assert len(history) == 2 and {d["event"] for d in history} == {"build:status_set"}
 
 
 def test_concurrent_writers_events_arrive_in_commit_order(repo, receiver):
