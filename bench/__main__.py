@@ -546,15 +546,29 @@ def run_backend(backend: str, workdir: Path, args, shas: list[str], cairn_comman
             expect(stack.cairn.port, "POST", "/rest/api/latest/projects/PRJ/repos/repo/webhooks", basic(ADMIN),
                    {"name": "bench", "url": receiver.url, "events": ["build:status_set"]})
         targets = {"cairn": stack.cairn, "baseline": stack.baseline}
+        heard = 0  # build statuses cairn stored: events its webhook hears
+
+        def measure(name: str, seconds: float) -> Run:
+            """A wrk run against `name`; with --webhook, once cairn's deliveries have caught up (so that a
+            baseline run never shares the machine with them, nor a cairn run with an earlier run's backlog)."""
+            nonlocal heard
+            if receiver is not None:
+                print(f"  {scenario:<4} {backend:<10} cairn    deliveries caught up in "
+                      f"{receiver.wait_for(heard):.1f} s", flush=True)
+            run = wrk(targets[name].port, scenario, seconds, args)
+            if name == "cairn" and scenario == "post":
+                heard += run.requests - run.errors
+            return run
+
         for scenario in args.scenarios:
             row = Row(scenario, backend)
-            for server in targets.values():
+            for name in targets:
                 if args.warmup > 0:
-                    wrk(server.port, scenario, args.warmup, args)
+                    measure(name, args.warmup)
             for i in range(args.repeat):
                 order = list(targets) if i % 2 == 0 else list(reversed(targets))
                 for name in order:
-                    run = wrk(targets[name].port, scenario, args.duration, args)
+                    run = measure(name, args.duration)
                     getattr(row, name).append(run)
                     print(f"  {scenario:<4} {backend:<10} {name:<8} run {i + 1}: {run.rps:8.0f} req/s  "
                           f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  errors {run.errors}",

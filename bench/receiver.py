@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 
 
 class Receiver:
@@ -14,6 +15,15 @@ class Receiver:
         self._sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/hook"
         threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True).start()
+
+    def wait_for(self, count: int, timeout: float = 300) -> float:
+        """Seconds until `count` deliveries have arrived (RuntimeError after `timeout`)."""
+        began = time.monotonic()
+        while self.count < count:
+            if time.monotonic() - began > timeout:
+                raise RuntimeError(f"{self.count} of {count} webhook deliveries arrived in {timeout:.0f} s")
+            time.sleep(0.05)
+        return time.monotonic() - began
 
     async def _serve(self) -> None:
         server = await asyncio.start_server(self._answer, sock=self._sock)

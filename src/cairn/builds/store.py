@@ -45,8 +45,8 @@ def _set_in_one_statement():
               .returning(bs.c.created_date).cte("status"))
     payload = (bindparam("payload_head", type_=Text) + cast(status.c.created_date, Text)
                + bindparam("payload_tail", type_=Text))
-    event, delivery = events.recording(status, payload)
-    return select(event.c.id).add_cte(delivery)
+    event = events.recording(status, payload)
+    return select(event.c.id)
 
 
 _SET_IN_ONE_STATEMENT = _set_in_one_statement()

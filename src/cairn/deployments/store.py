@@ -86,8 +86,8 @@ def _put_in_one_statement():
     payload = cast(bindparam("payload"), JSONB)
     payload = case((found.c.from_commit.is_(None), payload),
                    else_=func.jsonb_set(payload, events.json_path("deployment", "fromCommit"), commit))
-    event, delivery = events.recording(found, cast(payload, Text))
-    return select(found).add_cte(delivery)
+    event = events.recording(found, cast(payload, Text))
+    return select(found).add_cte(event)
 
 
 _PUT_IN_ONE_STATEMENT = _put_in_one_statement()

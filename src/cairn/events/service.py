@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.auth.deps import RepositoryAccess
 from cairn.events import store
-from cairn.events.schemas import EVENT_BITS, payload
+from cairn.events.schemas import payload
 from cairn.kit.clock import now_ms
 
 
@@ -14,9 +14,8 @@ def values(event_key: str, created: int, access: RepositoryAccess, base_url: str
            entity_name: str, entity: dict) -> dict:
     """The statement parameters that record the event (events.store.record, or a domain's one-statement
     change that records it too)."""
-    return {"repository_id": access.repository.id, "project_id": access.repository.project.id,
-            "commit_id": commit_id, "event_key": event_key, "bit": EVENT_BITS[event_key], "created": created,
-            "payload": payload(event_key, created, access, base_url, commit_id, entity_name, entity)}
+    return {"repository_id": access.repository.id, "commit_id": commit_id, "event_key": event_key,
+            "created": created, "payload": payload(event_key, created, access, base_url, commit_id, entity_name, entity)}
 
 
 async def record(conn: AsyncConnection, event_key: str, created: int, access: RepositoryAccess, base_url: str,

@@ -1,64 +1,45 @@
-"""SQL for events: record one with its webhook deliveries, read them back for the live stream, prune."""
+"""SQL for events: record one, read them back for the live stream, prune."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
-    Integer,
     String,
+    Text,
     bindparam,
     cast,
     delete,
     exists,
+    func,
     insert,
-    literal,
     literal_column,
     or_,
     select,
-    true,
+    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cairn.models import events, webhook_deliveries, webhooks
+from cairn.models import event_queue, events, webhook_deliveries
 
 _EVENT_COLUMNS = ("repository_id", "commit_id", "event_key", "created", "payload")
 _PARAMETERS = (bindparam("repository_id", type_=BigInteger), bindparam("commit_id", type_=String),
                bindparam("event_key", type_=String), bindparam("created", type_=BigInteger))
-
-
-def _deliveries(event_id, event=None):
-    """INSERT of a PENDING delivery of the event `event_id` (of the CTE `event`, when given) to each webhook that
-    hears it: active, of the repository or of its project, with the event's bit in its mask."""
-    w = webhooks.c
-    hearing = (select(w.id, event_id, literal("PENDING"), literal(0), cast(bindparam("created"), BigInteger))
-               .select_from(webhooks if event is None else webhooks.join(event, true()))
-               .where(w.active, w.project_id == bindparam("project_id"),
-                      (w.repository_id.is_(None)) | (w.repository_id == bindparam("repository_id")),
-                      w.event_mask.op("&")(cast(bindparam("bit"), Integer)) != 0))
-    return insert(webhook_deliveries).from_select(
-        ["webhook_id", "event_id", "state", "attempts", "next_attempt"], hearing)
+# The writing transaction's id on PostgreSQL (models/events.py); SQLite's column keeps its default, 0.
+_TX = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
 
 
 def recording(source, payload):
-    """PostgreSQL: CTEs that record an event with `payload` (an SQL expression) for each row of `source`, and
-    fan it out; a domain's one-statement change (a CTE itself) adds them to record its event in the same
-    statement, one round trip. Returns (the event CTE, the delivery CTE)."""
-    event = (insert(events).from_select(list(_EVENT_COLUMNS),
-                                        select(*(cast(p, p.type) for p in _PARAMETERS), payload).select_from(source))
-             .returning(events.c.id).cte("event"))
-    return event, _deliveries(event.c.id, event).cte("delivery")
+    """PostgreSQL: a CTE that records an event with `payload` (an SQL expression) for each row of `source`; a
+    domain's one-statement change (a CTE itself) adds it to record its event in the same statement, one round
+    trip. Webhooks hear of it from the delivery loop (cairn.webhooks.store.queue)."""
+    return (insert(events).from_select([*_EVENT_COLUMNS, "tx"],
+                                       select(*(cast(p, p.type) for p in _PARAMETERS), payload, _TX)
+                                       .select_from(source))
+            .returning(events.c.id).cte("event"))
 
 
-_RECORD = insert(events).values({c: bindparam(c) for c in _EVENT_COLUMNS}).returning(events.c.id)
-_FAN_OUT = _deliveries(bindparam("event_id", type_=BigInteger))
-
-
-def _record_in_one_statement():
-    event = insert(events).values({c: bindparam(c) for c in _EVENT_COLUMNS}).returning(events.c.id).cte("event")
-    return _deliveries(event.c.id, event).add_cte(event)
-
-
-_RECORD_IN_ONE_STATEMENT = _record_in_one_statement()
+_RECORD = {"sqlite": insert(events).values({c: bindparam(c) for c in _EVENT_COLUMNS}),
+           "postgresql": insert(events).values({**{c: bindparam(c) for c in _EVENT_COLUMNS}, "tx": _TX})}
 
 
 def json_path(*keys: str):
@@ -78,13 +59,8 @@ def spliced(values: dict, member: str, stand_in: int) -> dict:
 
 
 async def record(conn: AsyncConnection, values: dict) -> None:
-    """Record an event (`values`: repository_id, project_id, commit_id, event_key, bit, created, payload) and a
-    delivery for each webhook that hears it: on PostgreSQL one statement, on SQLite two."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(_RECORD_IN_ONE_STATEMENT, values)
-        return
-    event_id = (await conn.execute(_RECORD, values)).first()[0]
-    await conn.execute(_FAN_OUT, {**values, "event_id": event_id})
+    """Record an event (`values`: repository_id, commit_id, event_key, created, payload)."""
+    await conn.execute(_RECORD[conn.dialect.name], values)
 
 
 _COLUMNS = (events.c.id, events.c.repository_id, events.c.commit_id, events.c.event_key, events.c.payload)
@@ -111,9 +87,11 @@ async def newest_id(conn: AsyncConnection, repository_id: int | None = None) -> 
 
 
 async def prune(conn: AsyncConnection, cutoff: int, limit: int) -> int:
-    """Delete up to `limit` events older than `cutoff` that no webhook delivery (pending or kept in a
-    webhook's history) still points at."""
-    batch = (select(events.c.id).where(events.c.created < cutoff,
-                                       ~exists().where(webhook_deliveries.c.event_id == events.c.id))
+    """Delete up to `limit` events older than `cutoff` that were queued for webhooks and that no webhook delivery
+    (pending or kept in a webhook's history) still points at."""
+    queued = select(event_queue.c.tx, event_queue.c.event_id).where(event_queue.c.id == 1).scalar_subquery()
+    batch = (select(events.c.id)
+             .where(events.c.created < cutoff, tuple_(events.c.tx, events.c.id) <= queued,
+                    ~exists().where(webhook_deliveries.c.event_id == events.c.id))
              .limit(limit).scalar_subquery())
     return (await conn.execute(delete(events).where(events.c.id.in_(batch)))).rowcount

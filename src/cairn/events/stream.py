@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from cairn.db.uow import unit_of_work
 from cairn.errors import bad_request
 from cairn.events import store
+from cairn.kit import load
 
 from starlette.responses import StreamingResponse
 
@@ -163,19 +164,20 @@ async def event_stream(request, conn, repository_id: int, commit_id: str | None,
                 sent = row.id
                 yield _frame(row)
             deadline = asyncio.get_running_loop().time() + LIFETIME
-            while not subscription.overflowed and not subscription.ending:
-                left = deadline - asyncio.get_running_loop().time()
-                if left <= 0:
-                    return
-                try:
-                    row = await asyncio.wait_for(subscription.queue.get(), min(HEARTBEAT, left))
-                except asyncio.TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                if row is None:  # end_streams
-                    return
-                if row.id > sent or after is None:  # (replayed already)
-                    yield _frame(row)
+            with load.waiting():  # an open stream must not hold webhook deliveries back (webhooks/delivery.py)
+                while not subscription.overflowed and not subscription.ending:
+                    left = deadline - asyncio.get_running_loop().time()
+                    if left <= 0:
+                        return
+                    try:
+                        row = await asyncio.wait_for(subscription.queue.get(), min(HEARTBEAT, left))
+                    except asyncio.TimeoutError:
+                        yield b": keep-alive\n\n"
+                        continue
+                    if row is None:  # end_streams
+                        return
+                    if row.id > sent or after is None:  # (replayed already)
+                        yield _frame(row)
         finally:
             bus.unsubscribe(subscription)
 

@@ -1,18 +1,34 @@
 """How busy this process is with requests: background work (webhook delivery) reads it to give way."""
 
-import time
+import contextlib
 
-BUSY_WINDOW = 0.1  # seconds: a request begun this recently means requests are coming in
-_last_begun = float("-inf")
+_in_flight = 0
 
 
 def request_begun() -> None:
-    """Called as each request begins (system/logs.py RequestLog)."""
-    global _last_begun
-    _last_begun = time.monotonic()
+    """Called as each request begins (system/logs.py RequestLog)..."""
+    global _in_flight
+    _in_flight += 1
+
+
+def request_ended() -> None:
+    """... and as it ends."""
+    global _in_flight
+    _in_flight -= 1
+
+
+@contextlib.contextmanager
+def waiting():
+    """Around a long-lived response's wait (a live stream): it is no load meanwhile."""
+    global _in_flight
+    _in_flight -= 1
+    try:
+        yield
+    finally:
+        _in_flight += 1
 
 
 def busy() -> bool:
-    """Whether requests are coming in: one began within BUSY_WINDOW. (A window, not "one began while I worked":
-    when every connection waits on a commit, none begins for a moment, yet the process is loaded.)"""
-    return time.monotonic() - _last_begun < BUSY_WINDOW
+    """Whether a request is being answered. (Not "one began while I worked": under load every connection can be
+    waiting on a commit, so that none begins for a moment, yet the process is loaded.)"""
+    return _in_flight > 0

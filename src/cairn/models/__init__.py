@@ -7,7 +7,7 @@ from cairn.models.branch_models import branch_models
 from cairn.models.build_statuses import build_statuses
 from cairn.models.deployment_environments import deployment_environments
 from cairn.models.deployments import deployments
-from cairn.models.events import events
+from cairn.models.events import event_queue, events
 from cairn.models.global_group_permissions import global_group_permissions
 from cairn.models.global_permissions import global_permissions
 from cairn.models.group_members import group_members
@@ -36,6 +36,7 @@ __all__ = [
     "build_statuses",
     "deployment_environments",
     "deployments",
+    "event_queue",
     "events",
     "global_group_permissions",
     "global_permissions",

@@ -3,8 +3,8 @@ from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, 
 from cairn.models.base import Id, metadata
 
 # A webhook of a project (repository_id NULL: it hears all the project's repositories) or of a repository.
-# `event_mask` has a bit per event it listens to (cairn.events.schemas.EVENT_BITS), so a change finds its
-# webhooks in the same statement that records its event. The lease is how one of several cairn processes
+# `event_mask` has a bit per event it listens to (cairn.events.schemas.EVENT_BITS): the delivery loop queues
+# an event for the webhooks whose mask has its bit (cairn.webhooks.store.queue). The lease is how one of several cairn processes
 # takes the webhook's deliveries, in order, for a while (cairn.webhooks.delivery).
 webhooks = Table(
     "webhooks", metadata,
@@ -23,6 +23,7 @@ webhooks = Table(
     Column("updated_date", BigInteger, nullable=False),
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", BigInteger, nullable=True),
+    Column("since_event", BigInteger, nullable=False, server_default="0"),  # hears events after this id only
 )
 
 Index("ix_webhooks_project", webhooks.c.project_id, webhooks.c.repository_id)

@@ -21,7 +21,7 @@ import time
 from urllib.parse import quote
 
 from cairn.errors import unexpected_error
-from cairn.kit.load import request_begun
+from cairn.kit.load import request_begun, request_ended
 from cairn.system import metrics
 
 ERRORS = logging.getLogger("cairn")
@@ -161,6 +161,7 @@ class RequestLog:
             if status is None:
                 await unexpected_error()(scope, receive, send_with_id)
         finally:
+            request_ended()
             seconds = time.perf_counter() - started
             if self.metrics:
                 metrics.IN_FLIGHT.dec()

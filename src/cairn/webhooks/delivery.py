@@ -1,5 +1,7 @@
 """Delivering webhooks: every `cairn serve` process runs a Deliverer beside its requests.
 
+A change records only its event (the outbox); every POLL the Deliverer queues the events recorded since for
+the webhooks that hear them (store.queue: a pending delivery each, in commit order), then delivers.
 A process takes a webhook by a lease (a row update that succeeds for one process: the webhook's
 lease_owner/lease_until), sends its pending deliveries oldest first, records the outcomes, and lets go. So
 each event goes to each webhook from one process at a time, in the order the events committed, and at
@@ -48,12 +50,15 @@ BATCH = 50  # pending deliveries read at once
 BATCH_SECONDS = 20.0
 POLL = 0.5  # seconds between looks for due deliveries
 TRIM_EVERY = 10  # batches between trims of a webhook's history (and the first batch of each turn)
-# Delivering is background work and must not slow a request's answer: while requests come in, every step of it
-# (a read of pending deliveries, a send, the transaction recording them) is followed by a pause GIVE_WAY times as
-# long, so delivering takes at most 1/(1 + GIVE_WAY) of the process's time under load (it falls behind while the
-# load lasts, and catches up after). The steps' wall time counts, requests served meanwhile included: generous.
-# A pause lasts at most MAX_PAUSE (a slow receiver's wait is not work), so a batch ends well within its lease.
-GIVE_WAY = 19
+# Delivering is background work and must not slow a request's answer: while a request is being answered, each
+# step of it (queueing events, reading pending deliveries, a send, the transaction recording them) is followed by
+# a pause GIVE_WAY times as long as the step's work, so delivering takes about 1/(1 + GIVE_WAY) of a loaded
+# process (it falls behind while the load lasts, and catches up after). A step's work is its wall time, requests
+# served meanwhile included (generous), but at most SEND_WORK for a send (the rest is the receiver's time) and
+# MAX_PAUSE / GIVE_WAY for any step (a batch ends well within its lease). bench/ --webhook, SQLite build POST:
+# 19 cost 11 % of the requests, 49 cost 3 % (within the noise).
+GIVE_WAY = 49
+SEND_WORK = 0.002  # s; bench/ measured about 0.75 ms of the event loop per delivery
 MAX_PAUSE = 1.0
 CONCURRENT_WEBHOOKS = 16  # webhooks one process delivers to at once
 
@@ -190,8 +195,8 @@ class Deliverer:
         self._resume_at = 0.0  # (monotonic) when a loaded process may take the next step of delivery work
 
     @contextlib.asynccontextmanager
-    async def _step(self):
-        """A step of delivery work, paced while requests come in (GIVE_WAY); the pause is shared by the
+    async def _step(self, work_at_most: float = MAX_PAUSE):
+        """A step of delivery work, paced while requests are answered (GIVE_WAY); the pause is shared by the
         webhooks this process delivers to at once."""
         while load.busy() and (wait := self._resume_at - time.monotonic()) > 0:
             await asyncio.sleep(wait)
@@ -200,12 +205,14 @@ class Deliverer:
             yield
         finally:
             ended = time.monotonic()
-            self._resume_at = max(self._resume_at, ended + min(MAX_PAUSE, (ended - began) * GIVE_WAY))
+            pause = min(MAX_PAUSE, min(work_at_most, ended - began) * GIVE_WAY)
+            self._resume_at = max(self._resume_at, ended + pause)
 
     async def run(self) -> None:
         try:
             while True:
                 try:
+                    await self._queue()
                     await self._start_due()
                 except Exception as error:  # the loop never dies; the next poll tries again
                     if database_gone(error):
@@ -218,6 +225,13 @@ class Deliverer:
             for task in list(self._running.values()):
                 task.cancel()
             await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def _queue(self) -> None:
+        """Queue the events recorded since the last look for the webhooks that hear them."""
+        while True:
+            async with self._step():
+                if await in_transaction(self.engine, store.queue) < store.QUEUE_BATCH:
+                    return
 
     async def _start_due(self) -> None:
         room = CONCURRENT_WEBHOOKS - len(self._running)
@@ -265,7 +279,7 @@ class Deliverer:
         for item in pending:
             if item.next_attempt > now_ms() or not item.active:
                 break
-            async with self._step():
+            async with self._step(work_at_most=SEND_WORK):
                 attempt, _ = await self.sender.post(item.url, item.payload.encode(), item.event_key, item.secret,
                                                     item.username, item.password, bool(item.ssl_verification),
                                                     item.event_id, checked)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from cairn.models import events, projects, repositories, webhook_deliveries, webhooks
+from cairn.events.schemas import EVENT_BITS
+from cairn.models import event_queue, events, projects, repositories, webhook_deliveries, webhooks
 
-w, dl, ev = webhooks.c, webhook_deliveries.c, events.c
+w, dl, ev, eq = webhooks.c, webhook_deliveries.c, events.c, event_queue.c
 
 
 def _scope(project_id: int, repository_id: int | None):
@@ -17,8 +33,10 @@ def _scope(project_id: int, repository_id: int | None):
 
 
 async def create(conn: AsyncConnection, values: dict):
-    webhook_id = (await conn.execute(insert(webhooks).values(values).returning(w.id))).scalar_one()
-    return await get(conn, webhook_id)
+    """The webhook, which hears the events recorded after it (a later id)."""
+    since = select(func.coalesce(func.max(ev.id), 0)).scalar_subquery()
+    stmt = insert(webhooks).values({**values, "since_event": since}).returning(w.id)
+    return await get(conn, (await conn.execute(stmt)).scalar_one())
 
 
 async def get(conn: AsyncConnection, webhook_id: int, project_id: int | None = None,
@@ -60,6 +78,48 @@ async def delete_webhook(conn: AsyncConnection, webhook_id: int) -> None:
 # --- deliveries -----------------------------------------------------------------------------------------------
 
 _PENDING = dl.state == "PENDING"
+QUEUE_BATCH = 500  # events queued for webhooks in one go
+_BIT = case(EVENT_BITS, value=ev.event_key, else_=0)
+_CURSOR = select(eq.tx, eq.event_id).where(eq.id == 1).with_for_update()
+_AFTER = tuple_(ev.tx, ev.id) > tuple_(bindparam("tx", type_=BigInteger), bindparam("event_id", type_=BigInteger))
+_UP_TO = tuple_(ev.tx, ev.id) <= tuple_(bindparam("last_tx", type_=BigInteger),
+                                        bindparam("last_id", type_=BigInteger))
+_HORIZON = ev.tx < cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+_NEXT = {"sqlite": select(ev.tx, ev.id).where(_AFTER).order_by(ev.tx, ev.id).limit(QUEUE_BATCH),
+         "postgresql": select(ev.tx, ev.id).where(_AFTER, _HORIZON).order_by(ev.tx, ev.id).limit(QUEUE_BATCH)}
+_HEARING = (select(w.id, ev.id, literal("PENDING"), literal(0), ev.created)
+            .select_from(events.join(repositories, repositories.c.id == ev.repository_id)
+                         .join(webhooks, w.project_id == repositories.c.project_id))
+            .where(_AFTER, _UP_TO, w.active, or_(w.repository_id.is_(None), w.repository_id == ev.repository_id),
+                   w.event_mask.op("&")(_BIT) != 0, ev.id > w.since_event)
+            .order_by(ev.tx, ev.id, w.id))
+_ENQUEUE = insert(webhook_deliveries).from_select(["webhook_id", "event_id", "state", "attempts", "next_attempt"],
+                                                  _HEARING)
+_START = insert(event_queue).values(id=1, tx=0, event_id=0)
+_MOVE = update(event_queue).where(eq.id == 1).values(tx=bindparam("last_tx"), event_id=bindparam("last_id"))
+
+
+async def queue(conn) -> int:
+    """Queue the next QUEUE_BATCH events for the webhooks that hear them (active, of the event's repository or
+    its project, with its bit in the mask, created before it): a PENDING delivery each, in event order; then
+    move the queue's cursor past them. How many events it went through.
+
+    Events go in (tx, id) order, and on PostgreSQL only those of transactions older than every running one
+    (pg_snapshot_xmin), which no event can overtake any more: a transaction that wrote before and commits
+    after another does not lose its events behind the cursor. On SQLite writers take turns and tx is 0: id
+    order is commit order. The cursor's row is locked (FOR UPDATE): two processes never queue an event twice."""
+    cursor = (await conn.execute(_CURSOR)).first()
+    if cursor is None:  # a database emptied by hand: from the start (receivers deduplicate by the event id)
+        await conn.execute(_START)
+    tx, event_id = cursor or (0, 0)
+    batch = (await conn.execute(_NEXT[conn.dialect.name], {"tx": tx, "event_id": event_id})).all()
+    if not batch:
+        return 0
+    last_tx, last_id = batch[-1]
+    bounds = {"tx": tx, "event_id": event_id, "last_tx": last_tx, "last_id": last_id}
+    await conn.execute(_ENQUEUE, bounds)
+    await conn.execute(_MOVE, bounds)
+    return len(batch)
 
 
 async def due_webhooks(conn: AsyncConnection, now: int, limit: int) -> list[int]:
