@@ -9,6 +9,7 @@ from cairn.api import AUDITED_ROUTERS, prefixed_routers
 from cairn.auth.audit import ACTIONS, NOT_AUDITED, AuditTrail, route_key
 from cairn.cli import main
 from tests.fixtures.api import BUILDS, SHA
+from tests.webhooks.conftest import eventually
 
 P = "/rest/api/latest/projects"
 
@@ -155,7 +156,8 @@ def test_each_audited_action_is_recorded(repo, db):
                           "environment": {"key": "e", "displayName": "E"}}
             assert api.post(f"{r_}/commits/{SHA}/deployments", json=deployment).status_code == 200  # not audited
             history = f"/rest/cairn/latest{path[len('/rest/api/latest'):]}/{hook}/deliveries"
-            delivery = api.get(history).json()["values"][0]
+            deliveries = eventually(lambda: api.get(history).json()["values"])  # queued within half a second
+            delivery = deliveries[0]
             calls += [("PUT", f"{path}/{hook}", {"json": {"active": False}}),
                       ("POST", f"{history}/{delivery['id']}/redeliver", {}),
                       ("DELETE", f"{path}/{hook}", {})]

@@ -15,7 +15,8 @@ def values(event_key: str, created: int, access: RepositoryAccess, base_url: str
     """The statement parameters that record the event (events.store.record, or a domain's one-statement
     change that records it too)."""
     return {"repository_id": access.repository.id, "commit_id": commit_id, "event_key": event_key,
-            "created": created, "payload": payload(event_key, created, access, base_url, commit_id, entity_name, entity)}
+            "created": created,
+            "payload": payload(event_key, created, access, base_url, commit_id, entity_name, entity)}
 
 
 async def record(conn: AsyncConnection, event_key: str, created: int, access: RepositoryAccess, base_url: str,
@@ -28,7 +29,8 @@ PRUNE_BATCH = 2000
 
 
 async def prune(conn: AsyncConnection) -> int:
-    """Delete a batch of PRUNE_BATCH events past KEEP that no webhook delivery points at; how many."""
+    """Delete a batch of PRUNE_BATCH events past KEEP, queued for webhooks, that no webhook delivery points at;
+    how many."""
     return await store.prune(conn, now_ms() - KEEP, PRUNE_BATCH)
 
 

@@ -164,20 +164,21 @@ async def event_stream(request, conn, repository_id: int, commit_id: str | None,
                 sent = row.id
                 yield _frame(row)
             deadline = asyncio.get_running_loop().time() + LIFETIME
-            with load.waiting():  # an open stream must not hold webhook deliveries back (webhooks/delivery.py)
-                while not subscription.overflowed and not subscription.ending:
-                    left = deadline - asyncio.get_running_loop().time()
-                    if left <= 0:
-                        return
-                    try:
+            while not subscription.overflowed and not subscription.ending:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    return
+                try:
+                    # Waiting is no load: an open stream must not hold webhook deliveries back (delivery.py).
+                    with load.waiting():
                         row = await asyncio.wait_for(subscription.queue.get(), min(HEARTBEAT, left))
-                    except asyncio.TimeoutError:
-                        yield b": keep-alive\n\n"
-                        continue
-                    if row is None:  # end_streams
-                        return
-                    if row.id > sent or after is None:  # (replayed already)
-                        yield _frame(row)
+                except asyncio.TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                if row is None:  # end_streams
+                    return
+                if row.id > sent or after is None:  # (replayed already)
+                    yield _frame(row)
         finally:
             bus.unsubscribe(subscription)
 

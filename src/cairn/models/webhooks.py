@@ -4,8 +4,8 @@ from cairn.models.base import Id, metadata
 
 # A webhook of a project (repository_id NULL: it hears all the project's repositories) or of a repository.
 # `event_mask` has a bit per event it listens to (cairn.events.schemas.EVENT_BITS): the delivery loop queues
-# an event for the webhooks whose mask has its bit (cairn.webhooks.store.queue). The lease is how one of several cairn processes
-# takes the webhook's deliveries, in order, for a while (cairn.webhooks.delivery).
+# an event for the webhooks whose mask has its bit (cairn.webhooks.store.queue). The lease is how one of several
+# cairn processes takes the webhook's deliveries, in order, for a while (cairn.webhooks.delivery).
 webhooks = Table(
     "webhooks", metadata,
     Column("id", Id, primary_key=True, autoincrement=True),

@@ -205,8 +205,8 @@ class Deliverer:
             yield
         finally:
             ended = time.monotonic()
-            pause = min(MAX_PAUSE, min(work_at_most, ended - began) * GIVE_WAY)
-            self._resume_at = max(self._resume_at, ended + pause)
+            # Summed: the steps of webhooks delivered at once each add their pause.
+            self._resume_at = max(self._resume_at, ended) + min(MAX_PAUSE, min(work_at_most, ended - began) * GIVE_WAY)
 
     async def run(self) -> None:
         try:
@@ -228,6 +228,9 @@ class Deliverer:
 
     async def _queue(self) -> None:
         """Queue the events recorded since the last look for the webhooks that hear them."""
+        async with unit_of_work(self.engine, write=False) as conn:
+            if not await store.waiting(conn):
+                return
         while True:
             async with self._step():
                 if await in_transaction(self.engine, store.queue) < store.QUEUE_BATCH:

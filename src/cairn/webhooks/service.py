@@ -147,7 +147,8 @@ async def update(conn: AsyncConnection, project_id: int, repository_id: int | No
                  body: WebhookRequest, allow_private: bool) -> dict:
     await _found(conn, project_id, repository_id, webhook_id)
     values = await _values(body, allow_private, creating=False)
-    # What was recorded before the change is heard as the webhook was: queue it first.
+    # What was recorded before the change is heard as the webhook was: queue it first (on PostgreSQL, what the
+    # queue may take yet: an event of a transaction still running meanwhile is heard as the webhook is now).
     while await store.queue(conn) == store.QUEUE_BATCH:
         pass
     row = await store.update_webhook(conn, webhook_id, {**values, "updated_date": now_ms()})

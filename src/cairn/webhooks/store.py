@@ -10,14 +10,17 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    exists,
     func,
     insert,
     literal,
     or_,
     select,
+    true,
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from cairn.events.schemas import EVENT_BITS
@@ -80,13 +83,23 @@ async def delete_webhook(conn: AsyncConnection, webhook_id: int) -> None:
 _PENDING = dl.state == "PENDING"
 QUEUE_BATCH = 500  # events queued for webhooks in one go
 _BIT = case(EVENT_BITS, value=ev.event_key, else_=0)
-_CURSOR = select(eq.tx, eq.event_id).where(eq.id == 1).with_for_update()
+_SNAPSHOT = func.pg_current_snapshot()
+# The queue's cursor holds a transaction id this server never issued: the database was copied from another
+# (cairn copy, a restore), whose transaction ids mean nothing here.
+_FOREIGN = {"sqlite": eq.tx > 0,
+            "postgresql": eq.tx >= cast(cast(func.pg_snapshot_xmax(_SNAPSHOT), Text), BigInteger)}
+_CURSOR = {name: select(eq.tx, eq.event_id, foreign).where(eq.id == 1).with_for_update()
+           for name, foreign in _FOREIGN.items()}
 _AFTER = tuple_(ev.tx, ev.id) > tuple_(bindparam("tx", type_=BigInteger), bindparam("event_id", type_=BigInteger))
 _UP_TO = tuple_(ev.tx, ev.id) <= tuple_(bindparam("last_tx", type_=BigInteger),
                                         bindparam("last_id", type_=BigInteger))
-_HORIZON = ev.tx < cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
-_NEXT = {"sqlite": select(ev.tx, ev.id).where(_AFTER).order_by(ev.tx, ev.id).limit(QUEUE_BATCH),
-         "postgresql": select(ev.tx, ev.id).where(_AFTER, _HORIZON).order_by(ev.tx, ev.id).limit(QUEUE_BATCH)}
+# PostgreSQL: only events of transactions older than every running one (pg_snapshot_xmin).
+_SETTLED = {"sqlite": true(), "postgresql": ev.tx < cast(cast(func.pg_snapshot_xmin(_SNAPSHOT), Text), BigInteger)}
+_NEXT = {name: select(ev.tx, ev.id).where(_AFTER, settled).order_by(ev.tx, ev.id).limit(QUEUE_BATCH)
+         for name, settled in _SETTLED.items()}
+_WAITING = {name: select(or_(_FOREIGN[name], exists().where(tuple_(ev.tx, ev.id) > tuple_(eq.tx, eq.event_id),
+                                                          settled)))
+            .where(eq.id == 1) for name, settled in _SETTLED.items()}
 _HEARING = (select(w.id, ev.id, literal("PENDING"), literal(0), ev.created)
             .select_from(events.join(repositories, repositories.c.id == ev.repository_id)
                          .join(webhooks, w.project_id == repositories.c.project_id))
@@ -95,8 +108,16 @@ _HEARING = (select(w.id, ev.id, literal("PENDING"), literal(0), ev.created)
             .order_by(ev.tx, ev.id, w.id))
 _ENQUEUE = insert(webhook_deliveries).from_select(["webhook_id", "event_id", "state", "attempts", "next_attempt"],
                                                   _HEARING)
-_START = insert(event_queue).values(id=1, tx=0, event_id=0)
+_START = {"sqlite": sqlite.insert(event_queue).values(id=1, tx=0, event_id=0).on_conflict_do_nothing(),
+          "postgresql": postgresql.insert(event_queue).values(id=1, tx=0, event_id=0).on_conflict_do_nothing()}
+_REBASE = update(events).where(ev.tx != 0).values(tx=0)
 _MOVE = update(event_queue).where(eq.id == 1).values(tx=bindparam("last_tx"), event_id=bindparam("last_id"))
+
+
+async def waiting(conn) -> bool:
+    """Whether queue() has anything to do (a read: an idle process writes nothing)."""
+    found = (await conn.execute(_WAITING[conn.dialect.name])).first()
+    return found is None or bool(found[0])
 
 
 async def queue(conn) -> int:
@@ -108,10 +129,15 @@ async def queue(conn) -> int:
     (pg_snapshot_xmin), which no event can overtake any more: a transaction that wrote before and commits
     after another does not lose its events behind the cursor. On SQLite writers take turns and tx is 0: id
     order is commit order. The cursor's row is locked (FOR UPDATE): two processes never queue an event twice."""
-    cursor = (await conn.execute(_CURSOR)).first()
-    if cursor is None:  # a database emptied by hand: from the start (receivers deduplicate by the event id)
-        await conn.execute(_START)
-    tx, event_id = cursor or (0, 0)
+    cursor = (await conn.execute(_CURSOR[conn.dialect.name])).first()
+    if cursor is None:  # a new database (or one emptied by hand): from the beginning
+        await conn.execute(_START[conn.dialect.name])  # (another process may have just done so: that one stands)
+        cursor = (await conn.execute(_CURSOR[conn.dialect.name])).first()
+    tx, event_id, foreign = cursor
+    if foreign:  # copied from another server: its events (at or before the cursor's) count as queued
+        await conn.execute(_REBASE)
+        await conn.execute(_MOVE, {"last_tx": 0, "last_id": event_id})
+        tx = 0
     batch = (await conn.execute(_NEXT[conn.dialect.name], {"tx": tx, "event_id": event_id})).all()
     if not batch:
         return 0

@@ -16,7 +16,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Events recorded so far had their deliveries queued as they were written: the cursor starts after them.
     op.add_column('events', sa.Column('tx', sa.BigInteger(), server_default='0', nullable=False))
     op.create_index('ix_events_tx', 'events', ['tx', 'id'], unique=False)
     op.add_column('webhooks', sa.Column('since_event', sa.BigInteger(), server_default='0', nullable=False))
@@ -26,8 +25,11 @@ def upgrade() -> None:
     sa.Column('event_id', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event_queue'))
     )
-    newest = op.get_bind().execute(sa.text("SELECT coalesce(max(id), 0) FROM events")).scalar()
-    op.bulk_insert(queue, [{'id': 1, 'tx': 0, 'event_id': newest}])
+    # (No events, no row: the queue starts from the beginning, and an empty database stays empty for cairn copy.)
+    # Events recorded so far had their deliveries queued as they were written: the cursor starts after them.
+    newest = op.get_bind().execute(sa.text("SELECT max(id) FROM events")).scalar()
+    if newest is not None:
+        op.bulk_insert(queue, [{'id': 1, 'tx': 0, 'event_id': newest}])
 
 
 def downgrade() -> None:
