@@ -176,6 +176,23 @@ def test_a_loaded_process_pauses_after_each_step_of_delivery_work(monkeypatch):
     assert second - first < 0.005 * GIVE_WAY
 
 
+def test_delivery_work_done_while_no_request_is_answered_owes_no_pause_later(monkeypatch):
+    # (Catching up after a load, thousands of sends once ran up a pause of many minutes for the next load.)
+    deliverer = Deliverer(engine=None, sender=None)
+
+    async def idle_then_loaded() -> float:
+        monkeypatch.setattr(load, "busy", lambda: False)
+        for _ in range(50):
+            async with deliverer._step():
+                await asyncio.sleep(0.002)
+        monkeypatch.setattr(load, "busy", lambda: True)
+        began = time.monotonic()
+        async with deliverer._step():
+            return time.monotonic() - began
+
+    assert asyncio.run(idle_then_loaded()) < 0.05
+
+
 def test_a_request_counts_as_load_while_it_is_answered_and_a_stream_while_it_waits_does_not(repo):
     assert not load.busy()
     load.request_begun()  # a live stream's request

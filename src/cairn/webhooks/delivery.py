@@ -196,17 +196,19 @@ class Deliverer:
 
     @contextlib.asynccontextmanager
     async def _step(self, work_at_most: float = MAX_PAUSE):
-        """A step of delivery work, paced while requests are answered (GIVE_WAY); the pause is shared by the
-        webhooks this process delivers to at once."""
+        """A step of delivery work, paced while requests are answered (GIVE_WAY). The pauses of steps taken at
+        once (webhooks delivered to together) add up; a step taken while no request is answered owes none, and a
+        pause ends as soon as none is."""
         while load.busy() and (wait := self._resume_at - time.monotonic()) > 0:
-            await asyncio.sleep(wait)
+            await asyncio.sleep(min(wait, 0.05))
         began = time.monotonic()
         try:
             yield
         finally:
             ended = time.monotonic()
-            # Summed: the steps of webhooks delivered at once each add their pause.
-            self._resume_at = max(self._resume_at, ended) + min(MAX_PAUSE, min(work_at_most, ended - began) * GIVE_WAY)
+            if load.busy():
+                pause = min(MAX_PAUSE, min(work_at_most, ended - began) * GIVE_WAY)
+                self._resume_at = max(self._resume_at, ended) + pause
 
     async def run(self) -> None:
         try:
