@@ -194,15 +194,17 @@ def test_screenshots_of_every_main_page(chromium, site, server):  # noqa: F811
     for size, viewport in SIZES.items():
         context = chromium.new_context(viewport=viewport)
         page = context.new_page()
-        dialogs = []
+        dialogs, sideways = [], []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         _sign_in(page, site)
         for name, path in pages.items():
             page.goto(site + path)
             page.wait_for_load_state("networkidle")
             page.screenshot(path=str(SHOTS / f"{server.backend}-{name}-{size}.png"), full_page=True)
+            if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+                sideways.append(name)
         context.close()
-        assert dialogs == []
+        assert dialogs == [] and sideways == [], (size, sideways)  # no page scrolls sideways, a phone's included
 
 
 def test_a_commits_and_a_repositorys_page_update_themselves_when_results_arrive(page, site, server):  # noqa: F811
