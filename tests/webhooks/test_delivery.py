@@ -193,22 +193,6 @@ def test_delivery_work_done_while_no_request_is_answered_owes_no_pause_later(mon
     assert asyncio.run(idle_then_loaded()) < 0.05
 
 
-def test_a_request_counts_as_load_while_it_is_answered_and_a_stream_while_it_waits_does_not(repo):
-    assert not load.busy()
-    load.request_begun()  # a live stream's request
-    try:
-        assert load.busy()
-        with load.waiting():  # its wait for the next event
-            assert not load.busy()
-            load.request_begun()  # another request meanwhile
-            assert load.busy()
-            load.request_ended()
-            assert not load.busy()
-    finally:
-        load.request_ended()
-    assert not load.busy()
-
-
 def test_retry_after_is_honoured_and_a_4xx_fails_for_good(repo, receiver):
     receiver.answers = [(429, {"Retry-After": "2"}), (404, {})]
     hook = create_hook(repo, receiver.url, ["build:status_set"])

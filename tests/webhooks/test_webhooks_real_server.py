@@ -188,6 +188,31 @@ def test_the_event_stream_sends_events_as_they_commit_and_resumes_after_last_eve
         stop_server(server)
 
 
+def test_an_open_live_page_does_not_hold_webhook_deliveries_back(database, tmp_path):
+    """A stream is a request that lasts minutes; counted as load, it would pace deliveries (GIVE_WAY) all day."""
+    backend, url = database
+    server = start_server(backend, tmp_path, url, CAIRN_WEBHOOK_ALLOW_PRIVATE="1")
+    receiver = Receiver()
+    receiver.delay = 0.01  # each send takes 10 ms: paced, 100 ms or more would pass between two
+    try:
+        set_up_repository(server)
+        sha = new_sha()
+        with httpx.Client(base_url=server.url, auth=ADMIN, timeout=30) as client:
+            ok(client.post(f"{REPO}/webhooks", json={"name": "h", "url": receiver.url,
+                                                     "events": ["build:status_set"]}), 200)
+            with client.stream("GET", EVENTS) as stream:
+                lines = stream.iter_lines()  # (kept: a dropped iterator would close the stream)
+                assert next(lines).startswith("retry:")
+                for n in range(6):
+                    _status(client, sha, key=f"k{n}")
+                got = receiver.wait_for(6)
+        gaps = sorted(b.at - a.at for a, b in zip(got, got[1:]))
+        assert gaps[len(gaps) // 2] < 0.05, gaps  # (one gap may be a poll's half second)
+    finally:
+        receiver.close()
+        stop_server(server)
+
+
 def test_a_stopping_server_ends_its_event_streams_at_once(tmp_path):
     """SIGTERM: an open stream would hold the server's shutdown for minutes; it ends, and the server exits."""
     server = start_server("sqlite", tmp_path, None)
