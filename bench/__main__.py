@@ -287,9 +287,13 @@ class Stack:
         self.cairn.wait_ready()
         self.baseline.wait_ready()
 
-    def set_up(self, shas: list[str], keys: int) -> None:
-        """PRJ/repo and a REPO_READ user through cairn's API; then the same statuses posted to both servers."""
+    def set_up(self, shas: list[str], keys: int, repositories: int = 0) -> None:
+        """PRJ/repo and a REPO_READ user through cairn's API, and `repositories` more in PRJ (one in ten public), as
+        an instance has; then the same statuses posted to both servers."""
         set_up_repo(self.cairn.port)
+        for i in range(repositories):
+            expect(self.cairn.port, "POST", "/rest/api/latest/projects/PRJ/repos", basic(ADMIN),
+                   {"name": f"other-{i}", "public": i % 10 == 0})
         user = basic(USER)
         for server in (self.cairn, self.baseline):
             for sha in shas:
@@ -537,7 +541,7 @@ def finish(results: list[dict], failures: int, table, args) -> int:
 def run_backend(backend: str, workdir: Path, args, shas: list[str], cairn_command: list[str]) -> list[Row]:
     rows: list[Row] = []
     with Stack(backend, workdir, args.postgres_url, args.pool_size, cairn_command) as stack:
-        stack.set_up(shas, args.keys)
+        stack.set_up(shas, args.keys, args.repositories)
         if args.rate_limit:
             enable_rate_limit(stack.cairn.port)
         receiver = None
@@ -597,6 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: leave the cores to the servers)")
     p.add_argument("--shas", type=int, default=64, help="distinct commits the load touches (default 64)")
     p.add_argument("--keys", type=int, default=4, help="build keys per commit (default 4)")
+    p.add_argument("--repositories", type=int, default=0,
+                   help="more repositories in PRJ, one in ten public (default 0; the instance's size)")
     p.add_argument("--caller", choices=("user", "admin"), default="user",
                    help="who the load signs in as: `bench` with REPO_READ (default) or the system administrator")
     p.add_argument("--rate-limit", action="store_true",

@@ -385,6 +385,31 @@ def readable_repository(principal: Principal, repository_id_column, viewer=None)
     return or_(condition, repository_id_column.in_(granted), repository_id_column.in_(via_project))
 
 
+def holds_grant(scope: str, owner_id, user_id) -> Any:
+    """SQL condition: the user holds a grant on the project or repository `owner_id` (an expression), their own
+    or through a group: an index lookup each."""
+    user_grants, group_grants, owner = _GRANTS[scope]
+    return or_(exists().where(user_grants.c[owner] == owner_id, user_grants.c.user_id == user_id),
+               exists().where(group_grants.c[owner] == owner_id, group_members.c.group_id == group_grants.c.group_id,
+                              group_members.c.user_id == user_id))
+
+
+def may_read_repository(principal: Principal, repository_id_column, viewer=None) -> Any:
+    """readable_repository for a handful of rows (one commit's statuses): per row, its repository looked up by key
+    and the caller's grants on it by index. readable_repository's lists of public and granted repositories cost
+    a scan of every repository per statement (a stats GET by a REPO_READ user took 378 us with 3000 repositories
+    in SQLite, against 13 us this way)."""
+    viewer = principal.user_id if viewer is None else viewer
+    if principal.owner_global_level >= 3:
+        return true()
+    repo, project = repositories.alias("readable_repository"), projects.alias("readable_project")
+    allowed = [repo.c.public, project.c.public]
+    if not principal.anonymous:
+        allowed += [holds_grant("repository", repo.c.id, viewer), holds_grant("project", repo.c.project_id, viewer)]
+    return exists(select(1).select_from(repo.join(project, project.c.id == repo.c.project_id))
+                  .where(repo.c.id == repository_id_column, or_(*allowed)))
+
+
 def visible_project(principal: Principal) -> Any:
     """SQL condition on `projects`: the caller may see the project (PROJECT_VIEW)."""
     if principal.owner_global_level >= 3:

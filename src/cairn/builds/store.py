@@ -97,7 +97,7 @@ async def delete_status(conn: AsyncConnection, repository_id: int, commit_id: st
 def _visible(principal: Principal, viewer=None):
     """Legacy statuses, and repository statuses of repositories the caller can read (decision D6)."""
     return or_(bs.c.repository_id.is_(None),
-               auth_store.readable_repository(principal, bs.c.repository_id, viewer))
+               auth_store.may_read_repository(principal, bs.c.repository_id, viewer))
 
 
 @functools.lru_cache(maxsize=None)
