@@ -10,10 +10,12 @@ import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects import sqlite
 
 from cairn.app import prune_events
 from cairn.events import service as events
 from cairn.kit import load
+from cairn.webhooks import store as webhook_store
 from cairn.webhooks.delivery import GIVE_WAY, KEEP_HISTORY, SEND_WORK, Deliverer
 
 from tests.fixtures.api import SHA, SHA2
@@ -371,3 +373,16 @@ def test_cairn_webhook_redeliver_sends_failed_deliveries_again(repo, receiver, c
     assert db("SELECT action FROM audit_events WHERE action = 'WEBHOOK_REDELIVERED'") == [("WEBHOOK_REDELIVERED",)]
     r = CliRunner().invoke(main, ["webhook", "redeliver", str(hook["id"])])
     assert r.exit_code != 0 and "--failed" in r.output
+
+
+def test_queueing_reads_only_the_events_after_the_cursor_by_key(backend, db):
+    """SQLite: the queue's statements find the events after the cursor in the primary key. SQLite reads a (tx, id)
+    row comparison as no index range: every half second they scanned all of a day's events inside the writers'
+    batch (30 ms at 130k events, growing with the day's traffic)."""
+    if backend.backend != "sqlite":
+        pytest.skip("PostgreSQL's btree reads a row comparison as an index range")
+    for stmt in (webhook_store._NEXT["sqlite"], webhook_store._WAITING["sqlite"], webhook_store._ENQUEUE["sqlite"]):
+        compiled = stmt.compile(dialect=sqlite.dialect())
+        plan = db("EXPLAIN QUERY PLAN " + str(compiled).replace("?", "0"))
+        searches = [row[3] for row in plan if " events " in f" {row[3]} "]
+        assert searches and all("PRIMARY KEY (rowid>" in step for step in searches), (str(compiled), plan)
