@@ -6,6 +6,10 @@ A raw ASGI callable (no framework, no auth, no validation) served by the same uv
 - POST .../commits/<sha>/builds -> one INSERT ... ON CONFLICT ... DO UPDATE into a table shaped like
   cairn's build_statuses (same columns, partial unique index, foreign key), 204.
 - GET .../commits/stats/<sha> -> one SELECT state, count(*) ... GROUP BY state, 200 with the five counters.
+- POST .../commits/<sha>/deployments -> the statements of cairn's deployment POST (without its event): the upsert
+  into a table shaped like cairn's deployments (same unique key and indexes), the row read back with its fromCommit,
+  the environment recorded (INSERT ... ON CONFLICT DO NOTHING), in one transaction (on PostgreSQL one statement of
+  data-modifying CTEs, as cairn's), 200 with the row as JSON.
 
 Same drivers and database settings as cairn (src/cairn/db/engine.py): aiosqlite with WAL,
 synchronous=NORMAL, foreign_keys=ON, busy_timeout=30000 (and sqlite3 itself for reads on the event loop's thread,
@@ -48,6 +52,30 @@ _SQLITE_DDL = [
         WHERE repository_id IS NULL""",
     "CREATE INDEX IF NOT EXISTS ix_bs_commit_id ON build_statuses (commit_id)",
 ]
+_DEPLOYMENT_COLUMNS = ("repository_id", "commit_id", "key", "environment_key", "sequence_number", "display_name",
+                       "description", "url", "state", "environment_display_name", "environment_type",
+                       "environment_url", "last_updated")
+_DEPLOYMENT_IDENTITY = _DEPLOYMENT_COLUMNS[:5]
+_SQLITE_DDL += [
+    """CREATE TABLE IF NOT EXISTS deployments (
+        id INTEGER NOT NULL PRIMARY KEY,
+        repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+        commit_id VARCHAR(40) NOT NULL, key VARCHAR(255) NOT NULL, environment_key VARCHAR(255) NOT NULL,
+        sequence_number BIGINT NOT NULL, display_name VARCHAR(255) NOT NULL, description VARCHAR(255) NOT NULL,
+        url VARCHAR(1024) NOT NULL, state VARCHAR(16) NOT NULL, environment_display_name VARCHAR(255) NOT NULL,
+        environment_type VARCHAR(16), environment_url VARCHAR(1024), last_updated BIGINT NOT NULL,
+        UNIQUE (repository_id, commit_id, key, environment_key, sequence_number))""",
+    "CREATE INDEX IF NOT EXISTS ix_d_env_newest ON deployments (repository_id, environment_key, last_updated, id)",
+    """CREATE INDEX IF NOT EXISTS ix_d_env_state_newest
+        ON deployments (repository_id, environment_key, state, last_updated, id)""",
+    "CREATE INDEX IF NOT EXISTS ix_d_newest ON deployments (repository_id, last_updated, id)",
+    "CREATE INDEX IF NOT EXISTS ix_d_previous ON deployments (repository_id, key, environment_key, sequence_number)",
+    "CREATE INDEX IF NOT EXISTS ix_d_activity ON deployments (repository_id, last_updated, commit_id)",
+    """CREATE TABLE IF NOT EXISTS deployment_environments (
+        id INTEGER NOT NULL PRIMARY KEY,
+        repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+        key VARCHAR(255) NOT NULL, UNIQUE (repository_id, key))""",
+]
 # The same DDL in PostgreSQL's words (cairn's migration gives PostgreSQL BIGINT keys).
 _POSTGRES_DDL = [
     s.replace("id INTEGER NOT NULL PRIMARY KEY", "id BIGSERIAL PRIMARY KEY")
@@ -63,6 +91,25 @@ def _upsert_sql(param) -> str:
     sets = ", ".join(f"{c} = excluded.{c}" for c in _REPLACED)
     return (f"INSERT INTO build_statuses ({', '.join(_COLUMNS)}) VALUES ({marks}) "
             f"ON CONFLICT (repository_id, commit_id, key) WHERE repository_id IS NOT NULL DO UPDATE SET {sets}")
+
+
+def _deployment_upsert_sql(param) -> str:
+    marks = ", ".join(param(i + 1) for i in range(len(_DEPLOYMENT_COLUMNS)))
+    sets = ", ".join(f"{c} = excluded.{c}" for c in _DEPLOYMENT_COLUMNS[5:])
+    return (f"INSERT INTO deployments ({', '.join(_DEPLOYMENT_COLUMNS)}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(_DEPLOYMENT_IDENTITY)}) DO UPDATE SET {sets}")
+
+
+def _from_commit_sql(row: str) -> str:
+    """fromCommit: the commit of the same key and environment's next lower sequence number (as cairn's)."""
+    return (f"(SELECT p.commit_id FROM deployments p WHERE p.repository_id = {row}.repository_id "
+            f"AND p.key = {row}.key AND p.environment_key = {row}.environment_key "
+            f"AND p.sequence_number < {row}.sequence_number ORDER BY p.sequence_number DESC, p.id DESC LIMIT 1)")
+
+
+def _environment_sql(param) -> str:
+    return (f"INSERT INTO deployment_environments (repository_id, key) VALUES ({param(1)}, {param(4)}) "
+            f"ON CONFLICT (repository_id, key) DO NOTHING")
 
 
 def _stats_sql(param) -> str:
@@ -82,6 +129,10 @@ class _SQLite:
         self.path = path
         self.upsert = _upsert_sql(lambda i: "?")
         self.stats = _stats_sql(lambda i: "?")
+        self.deployment = (_deployment_upsert_sql(lambda i: "?"),
+                           f"SELECT d.*, {_from_commit_sql('d')} FROM deployments d WHERE "
+                           + " AND ".join(f"d.{c} = ?" for c in _DEPLOYMENT_IDENTITY),
+                           _environment_sql(lambda i: "?"))
 
     async def open(self) -> None:
         import aiosqlite
@@ -106,6 +157,24 @@ class _SQLite:
     async def read(self, commit_id: str) -> list:
         return self.reader.execute(self.stats, (commit_id,)).fetchall()
 
+    def _deploy(self, values: tuple):
+        upsert, select, environment = self.deployment
+        conn = self.conn._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(upsert, values)
+            row = conn.execute(select, values[:5]).fetchone()
+            conn.execute(environment, (values[0], values[3]))  # repository, environment key
+            conn.execute("COMMIT")
+            return row
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    async def deploy(self, values: tuple):
+        # One trip to the connection's thread for the transaction (aiosqlite's own methods use _execute).
+        return await self.conn._execute(self._deploy, values)
+
 
 class _Postgres:
     """A plain queue of POOL_SIZE asyncpg connections (asyncpg's own pool adds a little per acquire); each
@@ -115,6 +184,9 @@ class _Postgres:
         self.url = url
         self.upsert = _upsert_sql(lambda i: f"${i}")
         self.stats = _stats_sql(lambda i: f"${i}")
+        self.deployment = (f"WITH up AS ({_deployment_upsert_sql(lambda i: f'${i}')} RETURNING *), "
+                           f"environment AS ({_environment_sql(lambda i: f'${i}')}) "
+                           f"SELECT up.*, {_from_commit_sql('up')} FROM up")
         self.idle: asyncio.Queue = asyncio.Queue()
 
     async def open(self) -> None:
@@ -142,6 +214,13 @@ class _Postgres:
         conn = await self.idle.get()
         try:
             return await conn.fetch(self.stats, commit_id)
+        finally:
+            self.idle.put_nowait(conn)
+
+    async def deploy(self, values: tuple):
+        conn = await self.idle.get()
+        try:
+            return tuple(await conn.fetchrow(self.deployment, *values))
         finally:
             self.idle.put_nowait(conn)
 
@@ -192,6 +271,15 @@ async def app(scope, receive, send):
         await _db.write((REPOSITORY_ID, commit_id, body["key"], body["state"], body["url"], body.get("name"),
                          body.get("description"), now, now))
         return await _respond(send, 204)
+    if scope["method"] == "POST" and path.endswith("/deployments"):
+        body = json.loads(await _body(receive))
+        environment = body["environment"]
+        row = await _db.deploy((REPOSITORY_ID, path.rsplit("/", 2)[-2], body["key"], environment["key"],
+                                body["deploymentSequenceNumber"], body["displayName"], body["description"],
+                                body["url"], body["state"], environment["displayName"], environment.get("type"),
+                                environment.get("url"), int(time.time() * 1000)))
+        names = ("id", *_DEPLOYMENT_COLUMNS, "fromCommit")
+        return await _respond(send, 200, json.dumps(dict(zip(names, row))).encode())
     if scope["method"] == "GET" and "/commits/stats/" in path:
         counts = dict.fromkeys(_STATS.values(), 0)
         for state, n in await _db.read(path.rsplit("/", 1)[-1]):
