@@ -24,7 +24,7 @@ test: install
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench.all
 
 clean:
 	rm -rf $(VENV) cairn-data
