@@ -13,7 +13,8 @@ A raw ASGI callable (no framework, no auth, no validation) served by the same uv
 
 Same drivers and database settings as cairn (src/cairn/db/engine.py): aiosqlite with WAL,
 synchronous=NORMAL, foreign_keys=ON, busy_timeout=30000 (and sqlite3 itself for reads on the event loop's thread,
-as cairn's stats read); asyncpg for PostgreSQL. As lean as the driver allows: SQLite writes on one connection,
+as cairn's stats read); asyncpg for PostgreSQL. On SQLite its threads keep to one CPU, as `cairn serve`'s do
+(cairn.system.affinity). As lean as the driver allows: SQLite writes on one connection,
 PostgreSQL on a plain queue of BENCH_POOL_SIZE connections (cairn's default pool is 10). Every request is one
 autocommit statement: this is the commit-per-request floor.
 
@@ -138,6 +139,9 @@ class _SQLite:
         import aiosqlite
         import sqlite3
 
+        from cairn.system.affinity import keep_to_one_cpu
+
+        keep_to_one_cpu()  # as `cairn serve` keeps itself on SQLite: the loop and the writer's thread on one CPU
         self.conn = await aiosqlite.connect(self.path, timeout=30, isolation_level=None)
         for pragma in _SQLITE_PRAGMAS:
             await self.conn.execute(f"PRAGMA {pragma}")

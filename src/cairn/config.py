@@ -28,6 +28,8 @@ class Settings:
     metrics: str = "public"  # who may read /metrics: "public", "off", or one user's name (CAIRN_METRICS)
     # Whether webhooks may call loopback, private and link-local addresses (cairn.webhooks.safety).
     webhook_allow_private: bool = False
+    # "auto": on SQLite the process keeps its threads on one CPU (cairn.system.affinity); "off": never.
+    cpu_affinity: str = "auto"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -50,6 +52,8 @@ class Settings:
                 values[name] = env["CAIRN_" + name.upper()].strip().lower() not in ("0", "false", "no", "off")
         if env.get("CAIRN_LOG_FORMAT"):
             values["log_format"] = env["CAIRN_LOG_FORMAT"].strip().lower()
+        if env.get("CAIRN_CPU_AFFINITY"):
+            values["cpu_affinity"] = env["CAIRN_CPU_AFFINITY"].strip().lower()
         if env.get("CAIRN_METRICS"):
             values["metrics"] = env["CAIRN_METRICS"].strip()
         values.update({k: v for k, v in overrides.items() if v is not None})

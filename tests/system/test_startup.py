@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.fixtures.server import ADMIN, set_up_repository, start_server, stop_server
 
 
 def _serve(tmp_path: Path, port: int, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -30,6 +33,7 @@ def _free_port() -> int:
     ({"CAIRN_DATABASE_URL": "mysql://db.example/cairn"}, "names no database cairn can use"),
     ({"CAIRN_DATABASE_URL": "postgresql://cairn:hunter2@127.0.0.1:1/cairn"}, "cannot be used"),
     ({"CAIRN_HOME": "/proc/cairn-cannot-write-here"}, "is not a directory cairn can write to"),
+    ({"CAIRN_CPU_AFFINITY": "sometimes"}, "CAIRN_CPU_AFFINITY is auto or off"),
 ])
 def test_bad_configuration_is_one_line_and_a_failure(tmp_path, env, says):
     result = _serve(tmp_path, _free_port(), **env)
@@ -52,3 +56,43 @@ def test_several_workers_on_sqlite_are_refused(tmp_path):
     result = _serve(tmp_path, _free_port(), "--workers", "2")
     assert result.returncode != 0 and "needs PostgreSQL" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _cpus_of_threads(pid: int | str) -> dict[str, str]:
+    """Each thread's allowed CPUs, as Linux lists them ("1", "0-1"), by thread id."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith("Cpus_allowed_list:"):
+                found[task.name] = line.split(":", 1)[1].strip()
+    return found
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux and two CPUs or more")
+@pytest.mark.parametrize("setting", ["auto", "off"])
+def test_on_sqlite_the_server_keeps_its_threads_on_one_cpu_unless_told_not_to(tmp_path, setting):
+    """After a write and a read: the event loop's thread and SQLite's connections' threads on the one CPU the
+    start line names, the threads that hashed passwords (the administrator's at start-up, a sign-in) on any; with
+    CAIRN_CPU_AFFINITY=off every thread on any CPU the process may use."""
+    any_cpu = _cpus_of_threads("self")[str(os.getpid())]
+    server = start_server("sqlite", tmp_path, None, CAIRN_CPU_AFFINITY=setting)
+    try:
+        set_up_repository(server)
+        sha = "ab" * 20
+        with httpx.Client(base_url=server.url, auth=ADMIN) as client:
+            r = client.post(f"/rest/api/latest/projects/PRJ/repos/repo/commits/{sha}/builds",
+                            json={"key": "ci", "state": "SUCCESSFUL", "url": "https://ci.example/1"})
+            assert r.status_code == 204, r.text
+            assert client.get(f"/rest/build-status/latest/commits/stats/{sha}").json()["successful"] == 1
+        threads, start = _cpus_of_threads(server.proc.pid), server.log_text().splitlines()[0]
+        if setting == "auto":
+            cpu = threads[str(server.proc.pid)]
+            assert cpu.isdigit() and f"its threads kept on CPU {cpu}" in start, (cpu, start)
+            assert list(threads.values()).count(cpu) >= 3, threads  # the loop's, SQLite's writer's and a reader's
+            assert set(threads.values()) == {cpu, any_cpu}, threads
+        else:
+            assert set(threads.values()) == {any_cpu}, threads
+            assert "kept on CPU" not in start
+    finally:
+        stop_server(server)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from cairn import __version__
 from cairn.config import Settings
+from cairn.system.affinity import keep_to_one_cpu
 
 
 @click.command()
@@ -33,7 +34,10 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Every worker writes its metrics here and /metrics sums them (prometheus-client's multiprocess mode).
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cairn-metrics-")
-    click.echo(start_line(settings, workers), err=True)
+    cpu = None
+    if settings.cpu_affinity == "auto" and settings.sqlalchemy_url.startswith("sqlite"):
+        cpu = keep_to_one_cpu()  # before uvicorn starts: every thread the server starts stays there too
+    click.echo(start_line(settings, workers, cpu), err=True)
     uvicorn.run("cairn.cli.serve:app_factory", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", access_log=False)
 
@@ -43,6 +47,8 @@ def preflight(settings: Settings) -> None:
     cairn cannot use, a data directory it cannot write, a database that does not answer (migrations are
     applied here, once, before any worker starts), a port already taken."""
     url = settings.sqlalchemy_url
+    if settings.cpu_affinity not in ("auto", "off"):
+        raise click.ClickException(f"CAIRN_CPU_AFFINITY is auto or off (got '{settings.cpu_affinity}')")
     if not settings.database_usable:
         raise click.ClickException(f"CAIRN_DATABASE_URL names no database cairn can use: give postgresql://... "
                                    f"or sqlite:///... (got '{make_url(url).render_as_string(hide_password=True)}')")
@@ -88,10 +94,11 @@ def describe_database(settings: Settings) -> str:
     return f"PostgreSQL {url.host or 'localhost'}:{url.port or 5432}/{url.database}"
 
 
-def start_line(settings: Settings, workers: int) -> str:
+def start_line(settings: Settings, workers: int, cpu: int | None = None) -> str:
+    kept = "" if cpu is None else f", its threads kept on CPU {cpu} (CAIRN_CPU_AFFINITY=off spreads them)"
     return (f"cairn {__version__} serving {settings.public_base_url} (listening on "
             f"http://{settings.host}:{settings.port}, {workers} worker{'s' if workers != 1 else ''}), "
-            f"database {describe_database(settings)}")
+            f"database {describe_database(settings)}{kept}")
 
 
 def app_factory():
