@@ -15,8 +15,8 @@ Same drivers and database settings as cairn (src/cairn/db/engine.py): aiosqlite 
 synchronous=NORMAL, foreign_keys=ON, busy_timeout=30000 (and sqlite3 itself for reads on the event loop's thread,
 as cairn's stats read); asyncpg for PostgreSQL. On SQLite its threads keep to one CPU, as `cairn serve`'s do
 (cairn.system.affinity). As lean as the driver allows: SQLite writes on one connection,
-PostgreSQL on a plain queue of BENCH_POOL_SIZE connections (cairn's default pool is 10). Every request is one
-autocommit statement: this is the commit-per-request floor.
+PostgreSQL on a plain queue of BENCH_POOL_SIZE connections (cairn's default pool is 10). Every build-status POST
+and stats GET is one autocommit statement: this is the commit-per-request floor.
 
 Configured by BENCH_DATABASE_URL: `sqlite:///<path>` or `postgresql://...`.
 """
