@@ -48,9 +48,10 @@ def json_path(*keys: str):
 
 
 def spliced(values: dict, member: str, stand_in: int) -> dict:
-    """The event `values` with the payload (in place of it) cut either side of `member`'s number, rendered as `stand_in`, for a
-    statement to put the stored value between (`payload_head || value || payload_tail`): plain text, where
-    jsonb_set parsed and re-rendered the whole payload (bench/: PostgreSQL build POST 7254 -> 7700 req/s).
+    """The event `values` with, in place of the payload, its two halves either side of `member`'s number (rendered
+    as `stand_in`), for a statement to put the stored value between (`payload_head || value || payload_tail`):
+    plain text, where jsonb_set parsed and re-rendered the whole payload (bench/: PostgreSQL build POST 7254 ->
+    7700 req/s).
     JSON strings escape their quotes, so `"member":stand_in` is found only as that member itself."""
     head, found, tail = values["payload"].partition(f'"{member}":{stand_in}')
     if not found:

@@ -84,13 +84,13 @@ _PENDING = dl.state == "PENDING"
 QUEUE_BATCH = 500  # events queued for webhooks in one go
 _BIT = case(EVENT_BITS, value=ev.event_key, else_=0)
 _SNAPSHOT = func.pg_current_snapshot()
+_DIALECTS = ("sqlite", "postgresql")
 # The queue's cursor holds a transaction id this server never issued: the database was copied from another
 # (cairn copy, a restore), whose transaction ids mean nothing here.
 _FOREIGN = {"sqlite": eq.tx > 0,
             "postgresql": eq.tx >= cast(cast(func.pg_snapshot_xmax(_SNAPSHOT), Text), BigInteger)}
-_CURSOR = {name: select(eq.tx, eq.event_id, foreign).where(eq.id == 1).with_for_update()
-           for name, foreign in _FOREIGN.items()}
-_DIALECTS = ("sqlite", "postgresql")
+_CURSOR = {name: select(eq.tx, eq.event_id, _FOREIGN[name]).where(eq.id == 1).with_for_update()
+           for name in _DIALECTS}
 
 
 def _after(dialect: str, tx, event_id):
