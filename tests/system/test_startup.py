@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.postgres import PG_URL, create_database, drop_database
 from tests.fixtures.server import ADMIN, set_up_repository, start_server, stop_server
 
 
@@ -96,3 +97,22 @@ def test_on_sqlite_the_server_keeps_its_threads_on_one_cpu_unless_told_not_to(tm
             assert "kept on CPU" not in start
     finally:
         stop_server(server)
+
+
+@pytest.mark.skipif(not PG_URL or not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs PostgreSQL (CAIRN_TEST_POSTGRES_URL), Linux and two CPUs or more")
+def test_on_postgresql_the_server_leaves_its_threads_on_every_cpu(tmp_path):
+    """PostgreSQL's driver runs in the event loop's thread: keeping to one CPU gained nothing there (bench/), so
+    the default leaves every thread on every CPU the process may use, and the start line says nothing of a CPU."""
+    any_cpu = _cpus_of_threads("self")[str(os.getpid())]
+    name, url = create_database("cairn_cpu")
+    try:
+        server = start_server("postgresql", tmp_path, url)
+        try:
+            set_up_repository(server)
+            assert set(_cpus_of_threads(server.proc.pid).values()) == {any_cpu}
+            assert "kept on CPU" not in server.log_text().splitlines()[0]
+        finally:
+            stop_server(server)
+    finally:
+        drop_database(name)
