@@ -250,6 +250,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tasks = [asyncio.create_task(_housekeeping(app)), asyncio.create_task(deliverer.run())]
         if app.state.access_lines is not None:
             tasks.append(asyncio.create_task(app.state.access_lines.flushing()))
+        if settings.metrics != "off":
+            tasks.append(asyncio.create_task(metrics.flushing()))
         try:
             yield
         finally:

@@ -151,8 +151,6 @@ class RequestLog:
             await send(message)
 
         request_begun()
-        if self.metrics:
-            metrics.IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
@@ -164,7 +162,6 @@ class RequestLog:
             request_ended()
             seconds = time.perf_counter() - started
             if self.metrics:
-                metrics.IN_FLIGHT.dec()
                 metrics.count_request(method, metrics.route_template(scope), status, seconds)
             if self.lines is not None:
                 principal = state.get("principal")

@@ -7,11 +7,13 @@ workers start) every process writes its values to files there and /metrics sums 
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
-from cairn.kit import written  # noqa: F401 - registers the rows-written counters
+from cairn.kit import load, written  # noqa: F401 - written registers the rows-written counters
 from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401 - re-exported for the route
 
 REQUESTS = Counter("cairn_requests_total", "HTTP requests answered", ["method", "route", "status"])
@@ -23,15 +25,45 @@ POOL_IN_USE = Gauge("cairn_db_pool_connections_in_use", "Database connections ch
 POOL_SIZE = Gauge("cairn_db_pool_size", "Database connections each process may hold", multiprocess_mode="livesum")
 
 
-def count_request(method: str, route: str, status: int | None, seconds: float,
-                  _children: dict = {}) -> None:  # noqa: B006 - the labelled series, looked up once each
-    """One answered request. A series' `labels()` lookup cost more than the count itself (3 us a request)."""
-    series = _children.get((method, route, status))
-    if series is None:
-        series = _children[(method, route, status)] = (REQUESTS.labels(method, route, str(status)),
-                                                       LATENCY.labels(route))
-    series[0].inc()
-    series[1].observe(seconds)
+FLUSH_SECONDS = 0.5  # how late another worker's requests may show in /metrics (this process's never are)
+_BOUNDS = LATENCY._upper_bounds  # the latency buckets' upper bounds, +Inf last
+_counts: dict[tuple, int] = {}  # (method, route, status) -> requests since the last flush
+_latencies: dict[str, list] = {}  # route -> requests per latency bucket since the last flush, then their sum
+
+
+def count_request(method: str, route: str, status: int | None, seconds: float) -> None:
+    """One answered request, tallied in plain dicts until `flush`: prometheus-client's inc and observe take a lock
+    per value and walk the buckets in Python, 4 of a stats GET's 34 us (in-process, issue 14)."""
+    key = (method, route, status)
+    _counts[key] = _counts.get(key, 0) + 1
+    spread = _latencies.get(route)
+    if spread is None:
+        spread = _latencies[route] = [0] * len(_BOUNDS) + [0.0]
+    spread[bisect.bisect_left(_BOUNDS, seconds)] += 1  # Histogram.observe's bucket: the first bound >= seconds
+    spread[-1] += seconds
+
+
+def flush() -> None:
+    """Move the tallies into the Prometheus metrics (and, with several workers, into the files they share)."""
+    global _counts, _latencies
+    counts, latencies, _counts, _latencies = _counts, _latencies, {}, {}
+    for (method, route, status), n in counts.items():
+        REQUESTS.labels(method, route, str(status)).inc(n)
+    for route, spread in latencies.items():
+        series = LATENCY.labels(route)
+        # prometheus-client has no call that observes many values at once; these are what observe() increments.
+        for bucket, n in zip(series._buckets, spread):
+            if n:
+                bucket.inc(n)
+        series._sum.inc(spread[-1])
+    IN_FLIGHT.set(load.requests_in_flight())
+
+
+async def flushing() -> None:
+    """flush() every FLUSH_SECONDS (run as a task for the app's life)."""
+    while True:
+        await asyncio.sleep(FLUSH_SECONDS)
+        flush()
 
 
 def watch_pool(engine) -> None:
@@ -45,6 +77,7 @@ def watch_pool(engine) -> None:
 
 
 def render() -> bytes:
+    flush()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
