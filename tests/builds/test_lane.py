@@ -77,6 +77,22 @@ def test_stats_answer_at_once_with_what_is_committed_while_another_process_write
     assert took < 5  # not after the write lock's 30-s busy timeout
 
 
+def test_stats_show_another_process_s_writes_at_once(repo, fallbacks, elsewhere):
+    """On SQLite the lane's reader remembers a commit's counts only while nothing was committed since
+    (db/direct.py _Remembering): a write by any other connection shows on the next read, a revoked grant too."""
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A", "FAILED"))
+    fallbacks.clear()
+    zero = {"successful": 0, "failed": 0, "inProgress": 0, "cancelled": 0, "unknown": 0}
+    assert caller.get(STATS).json() == caller.get(STATS).json() == {**zero, "failed": 1}
+    elsewhere("UPDATE build_statuses SET state = 'SUCCESSFUL'")
+    assert caller.get(STATS).json() == {**zero, "successful": 1}
+    elsewhere("DELETE FROM repository_permissions")  # the caller may no longer read the repository
+    assert caller.get(STATS).json() == zero
+    assert fallbacks == []  # every one answered by the lane
+    assert repo.get(STATS).json() == {**zero, "successful": 1}  # the administrator's counts are their own
+
+
 def test_bad_body_on_a_warm_path_gets_the_full_apps_400(repo, count):
     caller = reader(repo)
     caller.post(BUILDS, json=status("A"))

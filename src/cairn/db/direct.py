@@ -183,9 +183,9 @@ class _SQLiteConnections:
         self._idle = _Idle()
         self._readers = 0
         self._writer: aiosqlite.Connection | None = None
-        self._inline: sqlite3.Connection | None = None
+        self._inline: _Remembering | None = None
 
-    def inline(self) -> sqlite3.Connection:
+    def quick(self, dialect) -> "_Remembering":
         """The connection the event loop's own thread reads on, for statements of a few microseconds (an index
         lookup of one commit's statuses): the trip to a reader's thread and back cost several times the statement
         (issue 14). WAL lets a reader through while another connection writes; its busy timeout is 0, so in the
@@ -196,7 +196,7 @@ class _SQLiteConnections:
             for pragma in SQLITE_PRAGMAS:
                 conn.execute(f"PRAGMA {pragma}")
             conn.execute("PRAGMA busy_timeout=0")
-            self._inline = conn
+            self._inline = _Remembering(conn, dialect)
         return self._inline
 
     async def _open(self) -> aiosqlite.Connection:
@@ -253,7 +253,7 @@ class direct_connection:  # noqa: N801 - used as `async with direct_connection(e
         engine = self._engine
         sqlite = is_sqlite(engine)
         if sqlite and self._quick:
-            return _InThread(_direct(engine).sqlite.inline(), engine.dialect)
+            return _direct(engine).sqlite.quick(engine.dialect)
         lender = _direct(engine).sqlite if sqlite else _direct(engine).postgresql
         self._lent = await lender.take()
         self._lender = lender
@@ -276,6 +276,37 @@ class _InThread:
 
     async def exec_driver_sql(self, sql: str, rows: list[tuple]) -> None:
         self._conn.executemany(sql, rows)
+
+
+class _Remembering(_InThread):
+    """The quick reader (_SQLiteConnections.quick), which keeps each statement's rows for as long as the database
+    is unchanged: SQLite's data_version moves whenever another connection commits (this process's writers, the
+    admin CLI, any other process), and this one never writes. A stats GET repeated for a commit nobody wrote to
+    since (dashboards and merge checks poll) then costs that PRAGMA, not the statement: 15 % less CPU per stats GET
+    (real server, alternating runs). Quick statements must depend on nothing but the database and their
+    parameters."""
+
+    MAX_REMEMBERED = 4096  # statements with their parameters; all are forgotten at once when full
+
+    def __init__(self, conn: sqlite3.Connection, dialect):
+        super().__init__(conn, dialect)
+        self._version = None
+        self._remembered: dict[tuple, tuple] = {}
+
+    async def execute(self, statement, parameters: dict[str, Any] | None = None) -> DirectResult:
+        sql, args = _bound(statement, self.dialect, parameters)
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version or len(self._remembered) >= self.MAX_REMEMBERED:
+            self._remembered.clear()
+            self._version = version
+        key = (sql, *args)
+        rows = self._remembered.get(key)
+        if rows is None:
+            rows = self._remembered[key] = tuple(self._conn.execute(sql, args).fetchall())  # shared: read-only
+        return DirectResult(rows)
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def _run_to_end(coroutine):
