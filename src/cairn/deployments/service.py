@@ -111,15 +111,12 @@ async def list_deployments(conn: AsyncConnection, repository_id: int, repository
 async def list_environments(conn: AsyncConnection, repository_id: int, repository: dict, start: int,
                             limit: int) -> list[dict]:
     """What is deployed where: each environment with its newest and its newest successful deployment."""
-    rows = await store.list_environments(conn, repository_id, start, limit)
-    deployments = await store.deployments_by_id(
-        conn, [i for r in rows for i in (r.latest_id, r.successful_id) if i is not None])
     page = []
-    for r in rows:
-        latest = deployment_json(deployments[r.latest_id], repository)
+    for newest, successful in await store.list_environments(conn, repository_id, start, limit):
+        latest = deployment_json(newest, repository)
         item = {"environment": latest["environment"], "latest": latest}
-        if r.successful_id is not None:
-            item["latestSuccessful"] = deployment_json(deployments[r.successful_id], repository)
+        if successful is not None:
+            item["latestSuccessful"] = deployment_json(successful, repository)
         page.append(item)
     return page
 

@@ -128,8 +128,10 @@ async def list_deployments(conn: AsyncConnection, repository_id: int, filters: d
 
 def _environments_page():
     """A page of the repository's environments that have deployments, the most recently deployed first: each
-    one's newest and newest successful deployment id, looked up in the index (per environment of the repository
-    one index lookup and the row it finds; one more lookup per environment of the page), whatever the history."""
+    one's newest and newest successful deployment, looked up in the index (per environment of the repository
+    one index lookup and the row it finds; one more lookup per environment of the page), whatever the history.
+    One statement with both deployments' rows: the page and then its deployments by id cost two round trips and
+    an IN list compiled per request (in-process, SQLite: 4.8 -> 2.3 ms of CPU per listing)."""
     newest = d.alias("newest")
     page = (select(env.c.repository_id, env.c.key, newest.c.id.label("latest_id"))
             .select_from(env.join(newest, newest.c.id == _latest(d.c.id)))  # one without deployments drops out
@@ -139,21 +141,26 @@ def _environments_page():
     successful = (select(d.c.id).where(d.c.repository_id == page.c.repository_id,
                                        d.c.environment_key == page.c.key, d.c.state == "SUCCESSFUL")
                   .order_by(*_NEWEST).limit(1).scalar_subquery())
-    # The outer query keeps the page's order; only the page's environments look up their newest successful.
-    return select(page.c.latest_id, successful.label("successful_id"))
+    # Only the page's environments look up their newest successful.
+    ids = select(page.c.latest_id, successful.label("successful_id")).subquery()
+    latest, good = d.alias("latest"), d.alias("good")
+    return (select(latest, _from_commit(latest), good, _from_commit(good))
+            .select_from(ids.join(latest, latest.c.id == ids.c.latest_id)
+                         .outerjoin(good, good.c.id == ids.c.successful_id))
+            .order_by(latest.c.last_updated.desc(), latest.c.id.desc()))  # the page's order
 
 
 _ENVIRONMENTS_PAGE = _environments_page()  # built once: per request it cost 2.5 of the listing's 4.2 ms (SQLite)
 
 
 async def list_environments(conn: AsyncConnection, repository_id: int, start: int, limit: int):
-    return (await conn.execute(_ENVIRONMENTS_PAGE, {"repository_id": repository_id, "start": start,
+    """A page of the repository's environments: (its newest deployment, its newest successful one or None), as
+    DeploymentRow pairs. Also run by cairn.lane on a direct connection, whose rows are plain tuples."""
+    rows = (await conn.execute(_ENVIRONMENTS_PAGE, {"repository_id": repository_id, "start": start,
                                                     "limit": limit})).all()
-
-
-async def deployments_by_id(conn: AsyncConnection, ids: list[int]) -> dict[int, object]:
-    rows = (await conn.execute(_DEPLOYMENT.where(d.c.id.in_(ids)))).all()
-    return {row.id: row for row in rows}
+    width = len(DeploymentRow._fields)
+    return [(DeploymentRow(*row[:width]), None if row[width] is None else DeploymentRow(*row[width:]))
+            for row in rows]
 
 
 async def environments_of_commits(conn: AsyncConnection, repository_id: int, commit_ids: list[str]):
