@@ -2,12 +2,12 @@
 
 POST .../commits/{commitId}/builds and GET /rest/build-status/.../commits/stats/{commitId} carry most of
 a CI server's load; POST and GET .../reports/{key}/annotations carry the most data (linters send 1000 at a
-time); POST .../commits/{commitId}/deployments comes with every deployment pipeline run. bench/ measured
-a bare FastAPI route at ~0.55 of the raw-ASGI baseline before any auth or SQL, so these answer here when
-everything about the request is ordinary: a credential and a repository grant the caches already hold
-(auth/credentials.py, auth/access.py), a valid commit id, a body the route's own schema accepts, no query
-parameters. The lane calls the same service functions as the routes, on a direct driver connection
-(db/direct.py). Which routes it answers, and with which of its methods, each route declares
+time); POST .../commits/{commitId}/deployments comes with every deployment pipeline run, and dashboards poll
+GET .../environments (what is deployed where). bench/ measured a bare FastAPI route at ~0.55 of the raw-ASGI
+baseline before any auth or SQL, so these answer here when everything about the request is ordinary: a
+credential and a repository grant the caches already hold (auth/credentials.py, auth/access.py), a valid
+commit id, a body the route's own schema accepts, no query parameters but a listing's start and limit. The
+lane calls the same service functions as the routes, on a direct driver connection (db/direct.py). Which routes it answers, and with which of its methods, each route declares
 (cairn.kit.routing.fast_path); the lane matches them by the route's own path.
 
 Anything else (a first request, bad input, a refusal, an error of any kind) is handed to the full app
@@ -19,6 +19,7 @@ PostgreSQL COMMIT that fails: whether it was stored is unknown, so it is answere
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl
 
 from starlette.routing import compile_path
 
@@ -32,7 +33,10 @@ from cairn.deployments import service as deployments
 from cairn.deployments.schemas import DeploymentSetRequest
 from cairn.insights import service as insights
 from cairn.insights.schemas import AnnotationsRequest
+from cairn.errors import CairnError
+from cairn.kit.entities import repository_json
 from cairn.kit.json import send_json
+from cairn.kit.paging import PageRequest, page, page_request
 from cairn.kit.routing import FAST_PATH
 from cairn.kit.schema import may_hold_nul
 
@@ -59,6 +63,27 @@ async def _read_body(receive) -> tuple[bytes, list]:
             return b"".join(chunks), messages
 
 
+def _paging(scope) -> PageRequest | None:
+    """start and limit from the query string, read as the full app reads them; None when it holds anything else
+    (another or a repeated parameter, a value the full app refuses)."""
+    query = scope.get("query_string")
+    if not query:
+        return PageRequest()
+    given = parse_qsl(query.decode("latin-1"), keep_blank_values=True)  # as Starlette's QueryParams
+    if len({name for name, _ in given}) != len(given) or not {name for name, _ in given} <= {"start", "limit"}:
+        return None
+    try:
+        return page_request(**dict(given))
+    except CairnError:
+        return None
+
+
+def _reads_paging(handler):
+    """Mark a handler that reads start and limit itself: the lane hands it requests with a query string."""
+    handler.reads_paging = True
+    return handler
+
+
 def _replaying(messages: list, receive):
     async def replay():
         return messages.pop(0) if messages else await receive()
@@ -80,11 +105,11 @@ class FastLane:
                     self._routes.setdefault(method, []).append((compile_path(path)[0], path, getattr(self, handler)))
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("query_string"):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope["path"][len(scope.get("root_path", "")):] if scope.get("root_path") else scope["path"]
         found = self.route_for(scope["method"], path)
-        if found is None:
+        if found is None or (scope.get("query_string") and not getattr(found[1], "reads_paging", False)):
             return await self.app(scope, receive, send)
         template, handler, params = found
         scope["cairn.route"] = template  # the metrics' label, as the full app's route would give it
@@ -94,7 +119,7 @@ class FastLane:
         """(the route's path, the handler, the path's parameters in order) of the fast-path route the request is
         for; None for any other request."""
         for path_regex, template, handler in self._routes.get(method, ()):
-            if (match := path_regex.match(path)) and _SHA.fullmatch(match["commitId"]):
+            if (match := path_regex.match(path)) and _SHA.fullmatch(match.groupdict().get("commitId", "0" * 40)):
                 return template, handler, match.groups()
         return None
 
@@ -162,30 +187,39 @@ class FastLane:
         return await in_transaction(state.engine, lambda conn: deployments.put_deployment(
             conn, access, state.settings.public_base_url, commit_id, request), one_statement="pipelined")
 
+    async def _read(self, scope, receive, send, principal, read, quick: bool = False):
+        """A read by `principal` (None: the full app answers): 200 with what `read(connection)` returns."""
+        if principal is not None:
+            try:
+                async with direct_connection(scope["app"].state.engine, quick=quick) as conn:
+                    answer = await read(conn)
+            except Exception:  # a missing report, a failed statement: the full app answers it
+                pass
+            else:
+                scope.setdefault("state", {})["principal"] = principal  # X-AUSERNAME / X-AUSERID
+                return await send_json(send, answer)
+        await self.app(scope, receive, send)
+
     async def report_annotations(self, scope, receive, send, project_key: str, slug: str, commit_id: str,
                                  key: str):
         """GET .../reports/{key}/annotations (its route declares RepoRead) for a signed-in caller with read access."""
         access = self._reader(scope, project_key, slug)
-        if access:
-            try:
-                async with direct_connection(scope["app"].state.engine) as conn:
-                    answer = await insights.report_annotations(conn, access.repository.id, commit_id.lower(), key)
-            except Exception:  # a missing report or a failed statement: the full app answers it
-                pass
-            else:
-                scope.setdefault("state", {})["principal"] = access.principal
-                return await send_json(send, answer)
-        await self.app(scope, receive, send)
+        await self._read(scope, receive, send, access and access.principal, lambda conn: insights.report_annotations(
+            conn, access.repository.id, commit_id.lower(), key))
 
     async def stats(self, scope, receive, send, commit_id: str):
         principal = self._principal(scope)
-        if principal is not None:
-            try:
-                async with direct_connection(scope["app"].state.engine, quick=True) as conn:
-                    stats = await builds.stats(conn, principal, commit_id.lower(), False)
-            except Exception:  # the full app answers it
-                pass
-            else:
-                scope.setdefault("state", {})["principal"] = principal
-                return await send_json(send, stats)
-        await self.app(scope, receive, send)
+        await self._read(scope, receive, send, principal, lambda conn: builds.stats(
+            conn, principal, commit_id.lower(), False), quick=True)
+
+    @_reads_paging
+    async def environments(self, scope, receive, send, project_key: str, slug: str):
+        """GET .../environments (its route declares RepoRead) for a signed-in caller with read access."""
+        paging = _paging(scope)
+        access = paging and self._reader(scope, project_key, slug)
+
+        async def read(conn):
+            repository = repository_json(access.repository, scope["app"].state.settings.public_base_url)
+            return page(await deployments.list_environments(conn, access.repository.id, repository, paging.start,
+                                                            paging.limit + 1), paging)
+        await self._read(scope, receive, send, access and access.principal, read)

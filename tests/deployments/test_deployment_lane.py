@@ -1,4 +1,5 @@
-"""The fast lane (cairn.lane) answers POST .../commits/{commitId}/deployments exactly as the full app does.
+"""The fast lane (cairn.lane) answers POST .../commits/{commitId}/deployments and GET .../environments exactly as
+the full app does.
 
 The caller's first request fills the credential and access caches; its next deployment POSTs take the lane
 (`fallbacks` lists what it hands to the full app). tests/builds/test_lane.py covers what the caches promise.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.deployments.conftest import DEPLOYMENTS, LISTING, SHA2, body, deployments_url, identity
+from tests.deployments.conftest import DEPLOYMENTS, ENVIRONMENTS, LISTING, SHA2, body, deployments_url, identity
 from tests.fixtures.api import assert_error, observed
 
 
@@ -50,3 +51,25 @@ def test_a_refusal_on_a_warm_path_is_the_full_apps(warm, fallbacks):
     assert_error(r, 400, context="state")
     assert r.headers["x-ausername"] == "admin"
     assert repo.get(DEPLOYMENTS, params=identity()).status_code == 404
+
+
+def test_the_environments_listing_takes_the_lane_and_answers_as_the_full_app(warm, fallbacks):
+    repo = warm
+    for seq, (env, state) in enumerate([("prod", "SUCCESSFUL"), ("prod", "FAILED"), ("test", "SUCCESSFUL"),
+                                        ("stage", "IN_PROGRESS")], 1):
+        sent = body(seq, env=env, state=state, lastUpdated=1700000000000 + seq)
+        assert repo.post(deployments_url(SHA2) if seq % 2 else DEPLOYMENTS, json=sent).status_code == 200
+    fallbacks.clear()
+    queries = ("", "?limit=2", "?start=1&limit=2", "?start=2", "?limit=0", "?limit=5000", "?start=9&limit=")
+    for query in queries:
+        lane = repo.get(ENVIRONMENTS + query)
+        # Another parameter (ignored by the route) sends the same request to the full app.
+        full = repo.get(ENVIRONMENTS + (query + "&" if query else "?") + "via=full")
+        assert observed(lane) == observed(full), query
+        assert lane.status_code == 200
+    assert fallbacks == [ENVIRONMENTS] * len(queries)
+    assert [e["environment"]["key"] for e in repo.get(ENVIRONMENTS).json()["values"]] == ["stage", "test", "prod"]
+    # What the full app refuses, it answers.
+    assert_error(repo.get(ENVIRONMENTS, params={"limit": "two"}), 400, context="limit")
+    assert_error(repo.get(ENVIRONMENTS, params={"start": "-1"}), 400, context="start")
+

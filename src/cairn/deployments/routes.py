@@ -61,6 +61,7 @@ async def list_deployments(request: Request, conn: Conn, access: RepoRead, pagin
 
 @router.get(_REPOSITORY + "/environments", responses={
     200: documented(Page[EnvironmentDeployments], "A page of environments, the most recently deployed first")})
+@fast_path("environments")
 async def list_environments(request: Request, conn: Conn, access: RepoRead, paging: Paging):
     """cairn's: what is deployed where, one row per environment, the most recently deployed first."""
     repository = repository_json(access.repository, base_url(request))
