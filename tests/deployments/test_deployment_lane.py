@@ -7,9 +7,14 @@ The caller's first request fills the credential and access caches; its next depl
 
 from __future__ import annotations
 
-import pytest
+import time
+from concurrent.futures import ThreadPoolExecutor
 
-from tests.deployments.conftest import DEPLOYMENTS, ENVIRONMENTS, LISTING, SHA2, body, deployments_url, identity
+import pytest
+from sqlalchemy import text
+
+from tests.deployments.conftest import (DEPLOYMENTS, ENVIRONMENTS, LISTING, SHA, SHA2, body, deployments_url,
+                                        identity)
 from tests.fixtures.api import assert_error, observed
 
 
@@ -73,3 +78,31 @@ def test_the_environments_listing_takes_the_lane_and_answers_as_the_full_app(war
     assert_error(repo.get(ENVIRONMENTS, params={"limit": "two"}), 400, context="limit")
     assert_error(repo.get(ENVIRONMENTS, params={"start": "-1"}), 400, context="start")
 
+
+def test_a_request_that_loses_a_deadlock_is_run_again(repo, backend):
+    """PostgreSQL breaks a deadlock by rolling one transaction back: the request is run once more, not a 500
+    (db/outage.py). Here another transaction holds a new environment and then wants the deployment the request
+    holds; the request, waiting longer, is the one rolled back."""
+    if backend.backend != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: no deadlock")
+    repository_id = repo.get("/rest/api/latest/projects/PRJ/repos/repo").json()["id"]
+    outside = backend.portal.call(backend.app.state.engine.connect)
+    other = backend.portal.call(outside.begin)
+    run = lambda sql: backend.portal.call(outside.execute, text(sql), {"r": repository_id})  # noqa: E731
+    run("INSERT INTO deployment_environments (repository_id, key) VALUES (:r, 'new')")
+    with ThreadPoolExecutor(1) as pool:
+        # A query string sends it to the full app, whose statement takes the deployment, then the environment.
+        request = pool.submit(repo.post, DEPLOYMENTS + "?via=full", json=body(1, env="new"))
+        time.sleep(0.5)  # it waits for the environment
+        wanting = backend.portal.start_task_soon(outside.execute, text(
+            f"INSERT INTO deployments (repository_id, commit_id, key, environment_key, sequence_number, display_name,"
+            f" description, url, state, environment_display_name, last_updated) VALUES (:r, '{SHA}', 'deploy', 'new',"
+            f" 1, 'outside', '', '', 'FAILED', 'New', 1)"), {"r": repository_id})
+        time.sleep(2.5)  # PostgreSQL's deadlock_timeout (1 s): the request is rolled back, and waits once more
+        wanting.result(timeout=10)
+        backend.portal.call(other.commit)
+        answer = request.result(timeout=30)
+    backend.portal.call(outside.close)
+    assert answer.status_code == 200, answer.text
+    stored = repo.get(DEPLOYMENTS, params=identity(env="new")).json()
+    assert (stored["displayName"], stored["state"]) == ("Deploy deploy", "SUCCESSFUL")  # the request's, after

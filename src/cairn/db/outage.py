@@ -1,6 +1,9 @@
 """When PostgreSQL goes away (a restart, a dropped connection): requests that failed before anything was
 committed are run once more on a fresh connection, and what still cannot be served is answered at once with
 503 and Retry-After, so no request that could have succeeded gets a 500 and service returns by itself.
+A request that lost a deadlock (or a serialization conflict) is run once more too: PostgreSQL rolled all of it
+back. (Concurrent deployments to a new environment can deadlock: the lane's pipeline runs several in one
+transaction, in no order a single request's can follow.)
 
 SQLAlchemy throws away every pooled connection older than a detected disconnect, and the fast lane's direct
 connections drop closed ones (db/direct.py), so the second try connects afresh.
@@ -32,10 +35,26 @@ class CommitOutcomeUnknown(Exception):
     """The connection died during COMMIT: the work may or may not be stored, so it is never run again."""
 
 
-def database_gone(error: BaseException) -> bool:
-    """Whether `error` (or what caused it) says the database cannot be reached, not that the request was wrong."""
+_ROLLED_BACK = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def _causes(error: BaseException | None):
+    """`error` and what caused it, a few deep (SQLAlchemy's error, the driver's, the OS's)."""
     seen = 0
     while error is not None and seen < 5:
+        yield error
+        error = getattr(error, "orig", None) or error.__cause__
+        seen += 1
+
+
+def lost_a_conflict(error: BaseException) -> bool:
+    """Whether PostgreSQL rolled the transaction back to break a deadlock or a serialization conflict."""
+    return any(getattr(cause, "sqlstate", None) in _ROLLED_BACK for cause in _causes(error))
+
+
+def database_gone(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database cannot be reached, not that the request was wrong."""
+    for error in _causes(error):
         if isinstance(error, DBAPIError) and error.connection_invalidated:
             return True
         if type(error).__name__ in _GONE or isinstance(error, (OSError, asyncio.TimeoutError)):
@@ -45,8 +64,6 @@ def database_gone(error: BaseException) -> bool:
             return True
         if "not currently accepting connections" in str(error):  # ALTER DATABASE ... ALLOW_CONNECTIONS false
             return True
-        error = getattr(error, "orig", None) or error.__cause__
-        seen += 1
     return False
 
 
@@ -56,9 +73,9 @@ def unavailable():
 
 
 class DatabaseOutage:
-    """ASGI layer (PostgreSQL only): one more try for a request whose database went away before it committed
-    and before any answer started; 503 with Retry-After when that fails too, or when a COMMIT's outcome is
-    unknown."""
+    """ASGI layer (PostgreSQL only): one more try for a request whose database went away before it committed, or
+    that lost a deadlock, before any answer started; 503 with Retry-After when the database is still gone, or when
+    a COMMIT's outcome is unknown."""
 
     def __init__(self, app):
         self.app = app
@@ -83,10 +100,12 @@ class DatabaseOutage:
         try:
             return await self.app(scope, recording, watching)
         except Exception as error:
-            if started or not (isinstance(error, CommitOutcomeUnknown) or database_gone(error)):
+            conflict = not started and lost_a_conflict(error)
+            if not conflict and (started or not (isinstance(error, CommitOutcomeUnknown) or database_gone(error))):
                 raise
-            _LOG.warning("the database went away during %s %s (%s): %s [request %s]", original["method"],
-                         original["path"], type(error).__name__,
+            _LOG.warning("%s during %s %s (%s): %s [request %s]",
+                         "the transaction lost a deadlock" if conflict else "the database went away",
+                         original["method"], original["path"], type(error).__name__,
                          "its COMMIT's outcome is unknown, answered 503" if isinstance(error, CommitOutcomeUnknown)
                          else "trying it once more", original.get("state", {}).get("request_id"))
             if isinstance(error, CommitOutcomeUnknown):
