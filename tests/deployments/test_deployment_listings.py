@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from cairn.deployments.store import _ENVIRONMENTS_PAGE
+
 from tests.deployments.conftest import (
     DEPLOYMENTS,
     ENVIRONMENTS,
@@ -363,3 +365,24 @@ def test_concurrent_updates_and_deletes_in_one_environment_leave_true_pointers(r
     rows = environments(repo)
     assert [r["latest"] for r in rows] == remaining[:1]
     assert [r.get("latestSuccessful") for r in rows] == ([successful[0] if successful else None] if rows else [])
+
+
+def test_the_environments_page_reads_no_whole_table_of_deployments(repo, db, db_write, seed, backend):
+    """Each environment's newest deployment is looked up in the index. (Joined to it by id instead, PostgreSQL
+    hashed every deployment of the repository once it had a few thousand: 6.8 ms at 10k, 100 environments.)"""
+    repository_id = db("SELECT id FROM repositories WHERE slug = 'repo'")[0][0]
+    seed(repository_id, [(SHA, "deploy", f"env-{i % 100}", i, "SUCCESSFUL" if i % 3 else "FAILED", 1000 + i)
+                         for i in range(10000)])
+    dialect = backend.app.state.engine.dialect
+    statement = _ENVIRONMENTS_PAGE.params(repository_id=repository_id, start=0, limit=26)
+    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    if dialect.name == "postgresql":
+        db_write("ANALYZE deployments")
+        db_write("ANALYZE deployment_environments")
+        plan = "\n".join(row[0] for row in db("EXPLAIN " + sql))
+        assert "Seq Scan on deployments" not in plan and "Hash" not in plan, plan
+    else:
+        plan = [row[3] for row in db("EXPLAIN QUERY PLAN " + sql)]
+        assert not [step for step in plan if step.startswith("SCAN") and "deployments" in step], plan
+    assert len(environments(repo, limit=1000)) == 100
+

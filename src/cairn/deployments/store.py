@@ -128,15 +128,18 @@ async def list_deployments(conn: AsyncConnection, repository_id: int, filters: d
 
 def _environments_page():
     """A page of the repository's environments that have deployments, the most recently deployed first: each
-    one's newest and newest successful deployment, looked up in the index (per environment of the repository
-    one index lookup and the row it finds; one more lookup per environment of the page), whatever the history.
+    one's newest and newest successful deployment, looked up in the index (per environment of the repository two
+    index-only lookups; per environment of the page one more, and its rows by key), whatever the history.
     One statement with both deployments' rows: the page and then its deployments by id cost two round trips and
     an IN list compiled per request (in-process, SQLite: 4.8 -> 2.3 ms of CPU per listing)."""
-    newest = d.alias("newest")
-    page = (select(env.c.repository_id, env.c.key, newest.c.id.label("latest_id"))
-            .select_from(env.join(newest, newest.c.id == _latest(d.c.id)))  # one without deployments drops out
-            .where(env.c.repository_id == bindparam("repository_id"))
-            .order_by(newest.c.last_updated.desc(), newest.c.id.desc())
+    # Each environment's newest deployment and its time, both read off the index: a join to the deployment
+    # instead let PostgreSQL hash every deployment of the repository (6.8 ms at 10k deployments).
+    known = (select(env.c.repository_id, env.c.key, _latest(d.c.id).label("latest_id"),
+                    _latest(d.c.last_updated).label("latest_updated"))
+             .where(env.c.repository_id == bindparam("repository_id"))
+             .cte("known").prefix_with("MATERIALIZED"))  # each lookup once: PostgreSQL repeated them per clause
+    page = (select(known).where(known.c.latest_updated.is_not(None))  # one without deployments drops out
+            .order_by(known.c.latest_updated.desc(), known.c.latest_id.desc())
             .offset(bindparam("start", type_=Integer)).limit(bindparam("limit", type_=Integer)).subquery())
     successful = (select(d.c.id).where(d.c.repository_id == page.c.repository_id,
                                        d.c.environment_key == page.c.key, d.c.state == "SUCCESSFUL")
