@@ -222,4 +222,4 @@ class FastLane:
             repository = repository_json(access.repository, scope["app"].state.settings.public_base_url)
             return page(await deployments.list_environments(conn, access.repository.id, repository, paging.start,
                                                             paging.limit + 1), paging)
-        await self._read(scope, receive, send, access and access.principal, read)
+        await self._read(scope, receive, send, access and access.principal, read, quick=True)

@@ -73,7 +73,7 @@ def test_stats_answer_at_once_with_what_is_committed_while_another_process_write
         outside.execute("ROLLBACK")
         outside.close()
     assert answer.json() == {"successful": 0, "failed": 1, "inProgress": 0, "cancelled": 0, "unknown": 0}
-    assert fallbacks == []  # answered by the lane's read on the event loop's thread (db/direct.py inline)
+    assert fallbacks == []  # answered by the lane's read on the event loop's thread (db/direct.py quick)
     assert took < 5  # not after the write lock's 30-s busy timeout
 
 

@@ -58,7 +58,7 @@ def test_a_refusal_on_a_warm_path_is_the_full_apps(warm, fallbacks):
     assert repo.get(DEPLOYMENTS, params=identity()).status_code == 404
 
 
-def test_the_environments_listing_takes_the_lane_and_answers_as_the_full_app(warm, fallbacks):
+def test_the_environments_listing_takes_the_lane_and_answers_as_the_full_app(warm, fallbacks, db_write):
     repo = warm
     for seq, (env, state) in enumerate([("prod", "SUCCESSFUL"), ("prod", "FAILED"), ("test", "SUCCESSFUL"),
                                         ("stage", "IN_PROGRESS")], 1):
@@ -74,6 +74,10 @@ def test_the_environments_listing_takes_the_lane_and_answers_as_the_full_app(war
         assert lane.status_code == 200
     assert fallbacks == [ENVIRONMENTS] * len(queries)
     assert [e["environment"]["key"] for e in repo.get(ENVIRONMENTS).json()["values"]] == ["stage", "test", "prod"]
+    # On SQLite the lane remembers the page while nothing is committed: a write by another connection shows at once.
+    db_write("UPDATE deployments SET display_name = 'renamed'")
+    assert {e["latest"]["displayName"] for e in repo.get(ENVIRONMENTS).json()["values"]} == {"renamed"}
+    assert fallbacks == [ENVIRONMENTS] * len(queries)
     # What the full app refuses, it answers.
     assert_error(repo.get(ENVIRONMENTS, params={"limit": "two"}), 400, context="limit")
     assert_error(repo.get(ENVIRONMENTS, params={"start": "-1"}), 400, context="start")

@@ -186,9 +186,9 @@ class _SQLiteConnections:
         self._inline: _Remembering | None = None
 
     def quick(self, dialect) -> "_Remembering":
-        """The connection the event loop's own thread reads on, for statements of a few microseconds (an index
-        lookup of one commit's statuses): the trip to a reader's thread and back cost several times the statement
-        (issue 14). WAL lets a reader through while another connection writes; its busy timeout is 0, so in the
+        """The connection the event loop's own thread reads on, for statements of index lookups bounded by what
+        they answer, not by the history (one commit's statuses, 10 us; a page of environments, 0.3 ms): the trip
+        to a reader's thread and back cost more than the first (issue 14). WAL lets a reader through while another connection writes; its busy timeout is 0, so in the
         rare case it would wait (a checkpoint that must reset the log) it fails at once and the lane hands the
         request to the full app instead of stalling every request."""
         if self._inline is None:
@@ -238,9 +238,9 @@ class _SQLiteConnections:
 
 class direct_connection:  # noqa: N801 - used as `async with direct_connection(engine) as conn`
     """A connection for reading, its driver connection in autocommit (each statement its own transaction);
-    writes go through in_transaction. `quick`: every statement is an index lookup of a few rows, which SQLite
-    runs in the event loop's own thread (_SQLiteConnections.inline). (A class, not a generator: on every hot
-    request the difference showed.)"""
+    writes go through in_transaction. `quick`: every statement is a few index lookups, which SQLite runs in the
+    event loop's own thread, remembering rows while nothing changes (_SQLiteConnections.quick). (A class, not a
+    generator: on every hot request the difference showed.)"""
 
     __slots__ = ("_engine", "_quick", "_lender", "_lent")
 
@@ -286,23 +286,25 @@ class _Remembering(_InThread):
     (real server, alternating runs). Quick statements must depend on nothing but the database and their
     parameters."""
 
-    MAX_REMEMBERED = 4096  # statements with their parameters; all are forgotten at once when full
+    MAX_ROWS = 20_000  # rows kept (a few MB); all are forgotten at once beyond
 
     def __init__(self, conn: sqlite3.Connection, dialect):
         super().__init__(conn, dialect)
         self._version = None
         self._remembered: dict[tuple, tuple] = {}
+        self._rows = 0
 
     async def execute(self, statement, parameters: dict[str, Any] | None = None) -> DirectResult:
         sql, args = _bound(statement, self.dialect, parameters)
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._version or len(self._remembered) >= self.MAX_REMEMBERED:
+        if version != self._version or self._rows > self.MAX_ROWS:
             self._remembered.clear()
-            self._version = version
+            self._version, self._rows = version, 0
         key = (sql, *args)
         rows = self._remembered.get(key)
         if rows is None:
             rows = self._remembered[key] = tuple(self._conn.execute(sql, args).fetchall())  # shared: read-only
+            self._rows += len(rows) + 1
         return DirectResult(rows)
 
     def close(self) -> None:
