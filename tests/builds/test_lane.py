@@ -120,6 +120,21 @@ def test_grant_revoked_by_another_process_stops_within_the_ttl(repo, count, else
     assert count() == 2
 
 
+def test_one_request_checks_the_caches_again_before_they_expire(repo, fallbacks):
+    """Past most of the TTL one request checks the credential and the grant again (through the full app) and the
+    entries live on, so the requests of every connection never find them expired together (auth/access.py
+    REFRESH_AHEAD)."""
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A"))  # fills both caches
+    fallbacks.clear()
+    time.sleep(TTL * 0.85)
+    caller.post(BUILDS, json=status("B"))  # the one that checks again
+    assert fallbacks == [BUILDS]
+    time.sleep(TTL * 0.3)  # past the first check's TTL, not the second's
+    caller.post(BUILDS, json=status("C"))
+    assert fallbacks == [BUILDS]
+
+
 def test_grant_revoked_through_this_process_stops_at_once(repo, count):
     caller = reader(repo)
     caller.post(BUILDS, json=status("A"))

@@ -36,6 +36,7 @@ class _Entry:
     fingerprint: tuple
     checked_at: float
     generation: int  # access.generation() when checked: a grant or membership change here re-checks at once
+    refreshing: bool = False  # a request was sent to check it again (access.REFRESH_AHEAD)
 
     def fresh(self, now: float, ttl: float) -> bool:
         return now - self.checked_at < ttl and self.generation == access.generation()
@@ -68,7 +69,7 @@ class Authenticator:
         cache_key = _cache_key(authorization)
         entry = self._cache.get(cache_key)
         now = time.monotonic()
-        if entry is not None and entry.fresh(now, self.ttl):
+        if entry is not None and entry.fresh(now, self.ttl * access.REFRESH_AHEAD):
             return entry.principal
         if scheme == "bearer":
             row = await store.token_with_user(conn, token_hash(value.strip()))
@@ -84,11 +85,16 @@ class Authenticator:
         return principal
 
     def cached(self, authorization: str | None) -> Principal | None:
-        """The principal of a credential verified less than the TTL ago; None when it must be checked."""
+        """The principal of a credential verified less than the TTL ago; None when it must be checked: past the
+        TTL, and once past access.REFRESH_AHEAD of it (that caller's authenticate() checks it again)."""
         if not authorization:
             return None
         entry = self._cache.get(_cache_key(authorization))
-        if entry is None or not entry.fresh(time.monotonic(), self.ttl):
+        now = time.monotonic()
+        if entry is None or not entry.fresh(now, self.ttl):
+            return None
+        if not entry.refreshing and not entry.fresh(now, self.ttl * access.REFRESH_AHEAD):
+            entry.refreshing = True
             return None
         return entry.principal
 
