@@ -2,6 +2,7 @@
 
 import base64
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from argon2 import PasswordHasher, profiles
@@ -123,3 +124,28 @@ def test_x_ausername_is_percent_encoded_for_a_non_ascii_name(api):
     r = api.as_user(user).get("/rest/api/latest/projects")
     assert r.status_code == 200
     assert r.headers["x-ausername"] == "j%C3%BCrgen@example"
+
+
+class _SlowCountingHasher(PasswordHasher):
+    """A real argon2 hasher that counts its verifications and takes a moment over each, as a real one does."""
+
+    verified = 0
+
+    def verify(self, hash, password):  # noqa: A002 - argon2's name
+        self.verified += 1
+        time.sleep(0.3)
+        return super().verify(hash, password)
+
+
+def test_concurrent_first_requests_check_the_credential_once(api, backend):
+    alice = api.user("alice")
+    authenticator = backend.app.state.authenticator
+    counting = _SlowCountingHasher()
+    original, authenticator.hasher = authenticator.hasher, counting
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            statuses = list(pool.map(lambda _: api.as_user(alice).get(PROJECTS).status_code, range(6)))
+    finally:
+        authenticator.hasher = original
+    assert statuses == [200] * 6
+    assert counting.verified == 1  # the others took its outcome

@@ -7,6 +7,7 @@ password, a deleted user or a revoked token stops working within seconds on ever
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -52,6 +53,7 @@ class Authenticator:
         self.ttl = ttl_seconds
         self._cache: dict[str, _Entry] = {}
         self._token_uses: dict[str, int] = {}  # token id -> when it last passed a full check (ms)
+        self._checking: dict[str, asyncio.Future] = {}  # credential being checked -> its principal, once known
         self.failed_sign_ins = FailedSignIns()
 
     def take_token_uses(self) -> dict[str, int]:
@@ -71,6 +73,34 @@ class Authenticator:
         now = time.monotonic()
         if entry is not None and entry.fresh(now, self.ttl * access.REFRESH_AHEAD):
             return entry.principal
+        # One check per credential at a time; the requests that come meanwhile take its outcome. (A server's
+        # first requests, or its requests after an idle TTL, came together: 16 connections, 16 argon2 hashes of
+        # ~0.1 s of CPU each before any answer.)
+        checking = self._checking.get(cache_key)
+        if checking is not None:
+            try:
+                return await asyncio.shield(checking)
+            except asyncio.CancelledError:
+                if not checking.cancelled():
+                    raise  # this request itself was cancelled
+                # the request that was checking was cancelled: check it here
+        checking = self._checking[cache_key] = asyncio.get_running_loop().create_future()
+        try:
+            principal = await self._check(conn, scheme, value, entry, cache_key, now)
+        except Exception as error:
+            checking.set_exception(error)
+            checking.exception()  # retrieved here: nobody may be waiting
+            raise
+        except BaseException:
+            checking.cancel()
+            raise
+        else:
+            checking.set_result(principal)
+            return principal
+        finally:
+            del self._checking[cache_key]
+
+    async def _check(self, conn, scheme: str, value: str, entry: _Entry | None, cache_key: str, now: float):
         if scheme == "bearer":
             row = await store.token_with_user(conn, token_hash(value.strip()))
             principal, fingerprint = _check_token(row, None)
