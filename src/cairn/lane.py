@@ -7,8 +7,9 @@ GET .../environments (what is deployed where). bench/ measured a bare FastAPI ro
 baseline before any auth or SQL, so these answer here when everything about the request is ordinary: a
 credential and a repository grant the caches already hold (auth/credentials.py, auth/access.py), a valid
 commit id, a body the route's own schema accepts, no query parameters but a listing's start and limit. The
-lane calls the same service functions as the routes, on a direct driver connection (db/direct.py). Which routes it answers, and with which of its methods, each route declares
-(cairn.kit.routing.fast_path); the lane matches them by the route's own path.
+lane calls the same service functions as the routes, on a direct driver connection (db/direct.py). Which
+routes it answers, and with which of its methods, each route declares (cairn.kit.routing.fast_path); the lane
+matches them by the route's own path.
 
 Anything else (a first request, bad input, a refusal, an error of any kind) is handed to the full app
 with the body replayed, so every error, header and status comes from the one place that defines them.
@@ -31,9 +32,9 @@ from cairn.db.direct import CommitFailed, direct_connection, in_transaction
 from cairn.db.outage import CommitOutcomeUnknown
 from cairn.deployments import service as deployments
 from cairn.deployments.schemas import DeploymentSetRequest
+from cairn.errors import CairnError
 from cairn.insights import service as insights
 from cairn.insights.schemas import AnnotationsRequest
-from cairn.errors import CairnError
 from cairn.kit.entities import repository_json
 from cairn.kit.json import send_json
 from cairn.kit.paging import PageRequest, page, page_request
@@ -41,6 +42,10 @@ from cairn.kit.routing import FAST_PATH
 from cairn.kit.schema import may_hold_nul
 
 _SHA = re.compile(r"[0-9a-fA-F]{40}")  # a full commit id: anything shorter the full app resolves or refuses
+
+
+def _full_commit_id_or_none(commit_id: str | None) -> bool:
+    return commit_id is None or _SHA.fullmatch(commit_id) is not None
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -119,7 +124,7 @@ class FastLane:
         """(the route's path, the handler, the path's parameters in order) of the fast-path route the request is
         for; None for any other request."""
         for path_regex, template, handler in self._routes.get(method, ()):
-            if (match := path_regex.match(path)) and _SHA.fullmatch(match.groupdict().get("commitId", "0" * 40)):
+            if (match := path_regex.match(path)) and _full_commit_id_or_none(match.groupdict().get("commitId")):
                 return template, handler, match.groups()
         return None
 

@@ -183,21 +183,22 @@ class _SQLiteConnections:
         self._idle = _Idle()
         self._readers = 0
         self._writer: aiosqlite.Connection | None = None
-        self._inline: _Remembering | None = None
+        self._quick: _Remembering | None = None
 
     def quick(self, dialect) -> "_Remembering":
         """The connection the event loop's own thread reads on, for statements of index lookups bounded by what
         they answer, not by the history (one commit's statuses, 10 us; a page of environments, 0.3 ms): the trip
-        to a reader's thread and back cost more than the first (issue 14). WAL lets a reader through while another connection writes; its busy timeout is 0, so in the
-        rare case it would wait (a checkpoint that must reset the log) it fails at once and the lane hands the
-        request to the full app instead of stalling every request."""
-        if self._inline is None:
+        to a reader's thread and back cost more than the first (issue 14). WAL lets a reader through while another
+        connection writes; its busy timeout is 0, so in the rare case it would wait (a checkpoint that must reset
+        the log) it fails at once and the lane hands the request to the full app instead of stalling every
+        request."""
+        if self._quick is None:
             conn = sqlite3.connect(self._path, isolation_level=None)
             for pragma in SQLITE_PRAGMAS:
                 conn.execute(f"PRAGMA {pragma}")
             conn.execute("PRAGMA busy_timeout=0")
-            self._inline = _Remembering(conn, dialect)
-        return self._inline
+            self._quick = _Remembering(conn, dialect)
+        return self._quick
 
     async def _open(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self._path, timeout=30, isolation_level=None)
@@ -225,9 +226,9 @@ class _SQLiteConnections:
         return self._writer
 
     async def close(self) -> None:
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
+        if self._quick is not None:
+            self._quick.close()
+            self._quick = None
         while not self._idle.empty():
             await self._idle.get_nowait().close()
         self._readers = 0
@@ -281,10 +282,10 @@ class _InThread:
 class _Remembering(_InThread):
     """The quick reader (_SQLiteConnections.quick), which keeps each statement's rows for as long as the database
     is unchanged: SQLite's data_version moves whenever another connection commits (this process's writers, the
-    admin CLI, any other process), and this one never writes. A stats GET repeated for a commit nobody wrote to
-    since (dashboards and merge checks poll) then costs that PRAGMA, not the statement: 15 % less CPU per stats GET
-    (real server, alternating runs). Quick statements must depend on nothing but the database and their
-    parameters."""
+    admin CLI, any other process), and this one never writes. A stats GET or an environments page asked again
+    while nobody wrote (dashboards and merge checks poll) then costs that PRAGMA, not the statement: 15 % less CPU
+    per stats GET (real server, alternating runs), 0.67 -> 0.30 ms per listing (in-process). Quick statements
+    must depend on nothing but the database and their parameters."""
 
     MAX_ROWS = 20_000  # rows kept (a few MB); all are forgotten at once beyond
 

@@ -13,7 +13,8 @@ import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
-from cairn.kit import load, written  # noqa: F401 - written registers the rows-written counters
+from cairn.kit import load
+from cairn.kit import written  # noqa: F401 - registers the rows-written counters
 from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401 - re-exported for the route
 
 REQUESTS = Counter("cairn_requests_total", "HTTP requests answered", ["method", "route", "status"])
