@@ -19,6 +19,7 @@ PostgreSQL COMMIT that fails: whether it was stored is unknown, so it is answere
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import parse_qsl
 
@@ -102,6 +103,7 @@ class FastLane:
     def __init__(self, app, routes):
         """`routes`: the route table, as (methods, full path, route) (cairn.api.route_table)."""
         self.app = app
+        self._warming: dict[tuple, asyncio.Future] = {}  # (credential, project, slug): see _after_warming
         self._routes: dict[str, list] = {}
         for methods, path, route in routes:
             handler = getattr(route.endpoint, FAST_PATH, None)
@@ -128,27 +130,73 @@ class FastLane:
                 return template, handler, match.groups()
         return None
 
-    def _principal(self, scope):
-        """The signed-in caller whose credential is cached, once the rate limiter lets the request through
-        (the full app then does not count it again; a refused one is answered 429 by the full app)."""
-        principal = scope["app"].state.authenticator.cached(_header(scope, b"authorization"))
+    async def _principal(self, scope, project_key: str | None = None, slug: str | None = None):
+        """The signed-in caller whose credential (and access to the repository, when one is named) the caches hold,
+        with that access, once the rate limiter lets the request through (the full app then does not count it
+        again; a refused one is answered 429 by the full app). None: the full app answers."""
+        state = scope["app"].state
+        found = self._cached(state, scope, project_key, slug)
+        if found is None:
+            found = await self._after_warming(state, scope, project_key, slug)
+            if found is None:
+                return None
+        principal = found[0]
+        checked = scope.setdefault("state", {})
+        if "rate_checked" not in checked:
+            checked["rate_checked"] = state.limiter.retry_after(principal.user_id, None) or 0
+        return None if checked["rate_checked"] else found
+
+    @staticmethod
+    def _cached(state, scope, project_key: str | None, slug: str | None):
+        """(the principal, its (repository, level) or None when no repository is named), or None when a cache
+        must be filled first (auth/credentials.py, auth/access.py)."""
+        principal = state.authenticator.cached(_header(scope, b"authorization"))
         if principal is None or principal.anonymous:
             return None
-        wait = scope["app"].state.limiter.retry_after(principal.user_id, None)
-        scope.setdefault("state", {})["rate_checked"] = wait or 0
-        return None if wait else principal
+        if project_key is None:
+            return principal, None
+        access = state.access.get(principal, project_key, slug)
+        return None if access is None else (principal, access)
 
-    def _reader(self, scope, project_key: str, slug: str) -> RepositoryAccess | None:
+    async def _after_warming(self, state, scope, project_key: str | None, slug: str | None):
+        """A cold cache (a first request, or one after a pause longer than CAIRN_AUTH_CACHE_SECONDS): one request
+        per credential and repository goes to the full app, which fills the caches; the others wait for it, then
+        take the lane (what _cached then finds). Before, all of them went to the full app together: the listing's
+        p99 after a pause was 60-160 ms (bench/). A request waits once: then it goes to the full app itself (a
+        wrong password is never cached)."""
+        authorization = _header(scope, b"authorization")
+        if not authorization:
+            return None
+        key = (authorization, project_key, slug)
+        warming = self._warming.get(key)
+        if warming is None:
+            self._warming[key] = asyncio.get_running_loop().create_future()
+            scope["cairn.warming"] = key  # _full sets it when the full app has answered
+            return None
+        await asyncio.wait([warming])  # (a waiter cancelled leaves the future to the others)
+        return self._cached(state, scope, project_key, slug)
+
+    async def _full(self, scope, receive, send):
+        """The full app answers (and, when this request warms the caches, wakes those waiting for it)."""
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            key = scope.pop("cairn.warming", None)
+            if key is not None:
+                self._warming.pop(key).set_result(None)
+
+    async def _reader(self, scope, project_key: str, slug: str) -> RepositoryAccess | None:
         """The signed-in caller's cached access to the repository, when it reaches REPO_READ."""
-        principal = self._principal(scope)
-        access = principal and scope["app"].state.access.get(principal, project_key, slug)
-        return RepositoryAccess(access[0], access[1], principal) if access and access[1] >= perms.READ else None
+        found = await self._principal(scope, project_key, slug)
+        if found is None or found[1][1] < perms.READ:
+            return None
+        return RepositoryAccess(found[1][0], found[1][1], found[0])
 
     async def _write(self, scope, receive, send, write, project_key: str, slug: str, commit_id: str, *rest):
         """A write whose route declares RepoReadSignedIn (a signed-in caller with read access), answered 204,
         or 200 with what `write` returns."""
         body, messages = await _read_body(receive)
-        access = self._reader(scope, project_key, slug)
+        access = await self._reader(scope, project_key, slug)
         if access and not may_hold_nul(body):  # the full app names where the NUL is
             try:
                 answer = await write(scope["app"].state, access, commit_id.lower(), *rest, body=body)
@@ -162,7 +210,7 @@ class FastLane:
                     return await send_json(send, answer)
                 await send({"type": "http.response.start", "status": 204, "headers": []})
                 return await send({"type": "http.response.body", "body": b""})
-        await self.app(scope, _replaying(messages, receive), send)
+        await self._full(scope, _replaying(messages, receive), send)
 
     async def post_build(self, scope, receive, send, *params):
         await self._write(scope, receive, send, self._post_build, *params)
@@ -203,17 +251,18 @@ class FastLane:
             else:
                 scope.setdefault("state", {})["principal"] = principal  # X-AUSERNAME / X-AUSERID
                 return await send_json(send, answer)
-        await self.app(scope, receive, send)
+        await self._full(scope, receive, send)
 
     async def report_annotations(self, scope, receive, send, project_key: str, slug: str, commit_id: str,
                                  key: str):
         """GET .../reports/{key}/annotations (its route declares RepoRead) for a signed-in caller with read access."""
-        access = self._reader(scope, project_key, slug)
+        access = await self._reader(scope, project_key, slug)
         await self._read(scope, receive, send, access and access.principal, lambda conn: insights.report_annotations(
             conn, access.repository.id, commit_id.lower(), key))
 
     async def stats(self, scope, receive, send, commit_id: str):
-        principal = self._principal(scope)
+        found = await self._principal(scope)
+        principal = found and found[0]
         await self._read(scope, receive, send, principal, lambda conn: builds.stats(
             conn, principal, commit_id.lower(), False), quick=True)
 
@@ -221,7 +270,7 @@ class FastLane:
     async def environments(self, scope, receive, send, project_key: str, slug: str):
         """GET .../environments (its route declares RepoRead) for a signed-in caller with read access."""
         paging = _paging(scope)
-        access = paging and self._reader(scope, project_key, slug)
+        access = paging and await self._reader(scope, project_key, slug)
 
         async def read(conn):
             repository = repository_json(access.repository, scope["app"].state.settings.public_base_url)

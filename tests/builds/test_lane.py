@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
+
+from argon2 import PasswordHasher
 
 import pytest
 from sqlalchemy import text
@@ -28,6 +31,14 @@ def elsewhere(backend):
             for statement in statements:
                 await conn.execute(text(statement))
     return lambda *statements: backend.portal.call(run, *statements)
+
+
+class _SlowHasher(PasswordHasher):
+    """A real argon2 hasher that takes a moment over each verification, as one under load does."""
+
+    def verify(self, hash, password):  # noqa: A002 - argon2's name
+        time.sleep(0.3)
+        return super().verify(hash, password)
 
 
 def reader(repo):
@@ -133,6 +144,38 @@ def test_one_request_checks_the_caches_again_before_they_expire(repo, fallbacks)
     time.sleep(TTL * 0.3)  # past the first check's TTL, not the second's
     caller.post(BUILDS, json=status("C"))
     assert fallbacks == [BUILDS]
+
+
+def test_of_concurrent_requests_on_cold_caches_one_fills_them_and_the_others_take_the_lane(repo, fallbacks,
+                                                                                           count, backend):
+    """After a pause longer than the TTL, every connection's next request finds the caches cold: one goes to the
+    full app, which checks the credential (a slow hash here) and the grant; the others wait for it and take the
+    lane (cairn.lane _after_warming). Before, all of them went to the full app together."""
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A"))
+    time.sleep(TTL + 0.1)
+    authenticator = backend.app.state.authenticator
+    original, authenticator.hasher = authenticator.hasher, _SlowHasher()
+    fallbacks.clear()
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda i: caller.post(BUILDS, json=status(f"k{i}")), range(6)))
+    finally:
+        authenticator.hasher = original
+    assert [a.status_code for a in answers] == [204] * 6
+    assert fallbacks == [BUILDS]
+    assert count() == 7
+
+
+def test_a_wrong_password_is_never_cached_so_each_concurrent_request_gets_its_401(repo, fallbacks):
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A"))
+    wrong = repo.as_user(("reader", "not-the-password"))
+    fallbacks.clear()
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda i: wrong.post(BUILDS, json=status(f"k{i}")), range(4)))
+    assert [a.status_code for a in answers] == [401] * 4
+    assert fallbacks == [BUILDS] * 4  # each waited at most once, then the full app answered it
 
 
 def test_grant_revoked_through_this_process_stops_at_once(repo, count):
