@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--load", type=float, default=0.8, help="fraction of the peak the soak asks for (default 0.8)")
     add_common_options(p, pool_help="CAIRN_DB_POOL_SIZE (default 10)",
                        postgres_help="administrative PostgreSQL URL (a database is created and dropped)",
-                       check_help="exit 1 on an error, a lost or extra row, or RSS growth over 10 %")
+                       check_help="exit 1 on an error, a lost or extra row, or RSS growth over 10 %%")
     args = p.parse_args(argv)
     backends, cairn_command = start_harness(args)
     results, failures = run_backends("bench.soak", backends,
