@@ -162,10 +162,10 @@ class FastLane:
         """A cold cache (a first request, or one after a pause longer than CAIRN_AUTH_CACHE_SECONDS): one request
         per credential and repository goes to the full app, which fills the caches; the others wait for it, then
         take the lane (what _cached then finds). Before, all of them went to the full app together: the listing's
-        p99 after a pause was 60-160 ms (bench/). A request waits once: then it goes to the full app itself (a
-        wrong password is never cached)."""
+        p99 after a pause was 60-160 ms (bench/). Only a credential verified before waits (a wrong password never
+        was: concurrent ones share one check in the full app, auth/credentials.py), and only once."""
         authorization = _header(scope, b"authorization")
-        if not authorization:
+        if not authorization or not state.authenticator.known(authorization):
             return None
         key = (authorization, project_key, slug)
         warming = self._warming.get(key)

@@ -175,7 +175,7 @@ def test_a_wrong_password_is_never_cached_so_each_concurrent_request_gets_its_40
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda i: wrong.post(BUILDS, json=status(f"k{i}")), range(4)))
     assert [a.status_code for a in answers] == [401] * 4
-    assert fallbacks == [BUILDS] * 4  # each waited at most once, then the full app answered it
+    assert fallbacks == [BUILDS] * 4  # none waited for another: the full app answered each
 
 
 def test_grant_revoked_through_this_process_stops_at_once(repo, count):

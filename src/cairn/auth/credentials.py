@@ -128,6 +128,10 @@ class Authenticator:
             return None
         return entry.principal
 
+    def known(self, authorization: str) -> bool:
+        """Whether the credential was verified before (its entry may have expired since): a wrong one never was."""
+        return _cache_key(authorization) in self._cache
+
     def forget(self) -> None:
         """Drop every cached credential (this process); other processes re-check within the TTL."""
         self._cache.clear()
