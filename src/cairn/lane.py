@@ -171,7 +171,7 @@ class FastLane:
         warming = self._warming.get(key)
         if warming is None:
             self._warming[key] = asyncio.get_running_loop().create_future()
-            scope["cairn.warming"] = key  # _full sets it when the full app has answered
+            scope["cairn.warming"] = key  # _full resolves the future once the full app has answered
             return None
         await asyncio.wait([warming])  # (a waiter cancelled leaves the future to the others)
         return self._cached(state, scope, project_key, slug)
