@@ -264,7 +264,7 @@ class FastLane:
         found = await self._principal(scope)
         principal = found and found[0]
         await self._read(scope, receive, send, principal, lambda conn: builds.stats(
-            conn, principal, commit_id.lower(), False), quick=True)
+            conn, principal, commit_id.lower(), False, scope["app"].state.access), quick=True)
 
     @_reads_paging
     async def environments(self, scope, receive, send, project_key: str, slug: str):

@@ -88,20 +88,55 @@ def test_stats_answer_at_once_with_what_is_committed_while_another_process_write
     assert took < 5  # not after the write lock's 30-s busy timeout
 
 
+ZERO = {"successful": 0, "failed": 0, "inProgress": 0, "cancelled": 0, "unknown": 0}
+
+
 def test_stats_show_another_process_s_writes_at_once(repo, fallbacks, elsewhere):
     """On SQLite the lane's reader remembers a commit's counts only while nothing was committed since
-    (db/direct.py _Remembering): a write by any other connection shows on the next read, a revoked grant too."""
+    (db/direct.py _Remembering): a write by any other connection shows on the next read."""
     caller = reader(repo)
     caller.post(BUILDS, json=status("A", "FAILED"))
     fallbacks.clear()
-    zero = {"successful": 0, "failed": 0, "inProgress": 0, "cancelled": 0, "unknown": 0}
-    assert caller.get(STATS).json() == caller.get(STATS).json() == {**zero, "failed": 1}
+    assert caller.get(STATS).json() == caller.get(STATS).json() == {**ZERO, "failed": 1}
     elsewhere("UPDATE build_statuses SET state = 'SUCCESSFUL'")
-    assert caller.get(STATS).json() == {**zero, "successful": 1}
-    elsewhere("DELETE FROM repository_permissions")  # the caller may no longer read the repository
-    assert caller.get(STATS).json() == zero
+    assert caller.get(STATS).json() == {**ZERO, "successful": 1}
     assert fallbacks == []  # every one answered by the lane
-    assert repo.get(STATS).json() == {**zero, "successful": 1}  # the administrator's counts are their own
+
+
+def test_stats_count_only_repositories_the_caller_may_read(repo, fallbacks, seed, backend):
+    """The lane counts a commit's statuses per repository and takes the caller's access to each from its cache."""
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A", "FAILED"))
+    other = repo.repo(name="other")["id"]  # private: the reader has no grant on it
+    seed(SHA, [("B", "SUCCESSFUL", 1), ("C", "SUCCESSFUL", 2)], other)
+    seed(SHA, [("L", "INPROGRESS", 3)])  # a legacy status: everyone sees it
+    fallbacks.clear()
+    assert caller.get(STATS).json() == caller.get(STATS).json() == {**ZERO, "failed": 1, "inProgress": 1}
+    assert fallbacks == []
+    assert repo.get(STATS).json() == {**ZERO, "failed": 1, "successful": 2, "inProgress": 1}  # the administrator
+    # A grant given or revoked through this process shows at once (the change drops the credential cache too:
+    # the first request after it refills that through the full app, the second is the lane's).
+    repo.grant_repo("reader", "REPO_READ", slug="other")
+    all_of_them = {**ZERO, "failed": 1, "successful": 2, "inProgress": 1}
+    fallbacks.clear()
+    assert caller.get(STATS).json() == caller.get(STATS).json() == all_of_them
+    assert fallbacks == [STATS]
+    r = repo.delete("/rest/api/latest/projects/PRJ/repos/other/permissions/users", params={"name": "reader"})
+    assert r.status_code == 204
+    fallbacks.clear()
+    assert caller.get(STATS).json() == caller.get(STATS).json() == {**ZERO, "failed": 1, "inProgress": 1}
+    assert fallbacks == [STATS]
+
+
+def test_stats_stop_counting_a_repository_whose_grant_another_process_revoked_within_the_ttl(repo, fallbacks,
+                                                                                            elsewhere):
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A", "FAILED"))
+    assert caller.get(STATS).json() == {**ZERO, "failed": 1}
+    elsewhere("DELETE FROM repository_permissions")
+    time.sleep(TTL + 0.1)
+    assert caller.get(STATS).json() == ZERO
+    assert repo.get(STATS).json() == {**ZERO, "failed": 1}  # the administrator's counts are their own
 
 
 def test_bad_body_on_a_warm_path_gets_the_full_apps_400(repo, count):

@@ -48,6 +48,7 @@ class AccessCache:
     def __init__(self, ttl_seconds: float):
         self.ttl = ttl_seconds
         self._entries: dict[tuple, list] = {}  # [repository, level, when resolved, generation, refreshing]
+        self._readable: dict[tuple, tuple] = {}  # (user id, repository id) -> (readable, when, generation)
 
     @staticmethod
     def _key(principal: Principal, project_key: str, slug: str) -> tuple:
@@ -71,5 +72,20 @@ class AccessCache:
         self._entries[self._key(principal, project_key, slug)] = [repository, level, time.monotonic(), _generation,
                                                                   False]
 
+    def readable(self, user_id: int, repository_id: int) -> bool | None:
+        """Whether the signed-in user (not a system administrator) may read the repository, when checked less than
+        the TTL ago (the lane's stats GET, cairn.builds.service.stats)."""
+        entry = self._readable.get((user_id, repository_id))
+        if entry is None or entry[2] != generation() or time.monotonic() - entry[1] >= self.ttl:
+            return None
+        return entry[0]
+
+    def put_readable(self, user_id: int, repository_id: int, readable: bool, checked_in: int) -> None:
+        """`checked_in`: the generation() read before the check (a change committed meanwhile makes it stale)."""
+        if len(self._readable) >= _MAX_ENTRIES:
+            self._readable.clear()
+        self._readable[(user_id, repository_id)] = (readable, time.monotonic(), checked_in)
+
     def forget(self) -> None:
         self._entries.clear()
+        self._readable.clear()

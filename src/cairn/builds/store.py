@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Iterable
 
-from sqlalchemy import Integer, Text, and_, bindparam, case, cast, delete, func, or_, select, text
+from sqlalchemy import Integer, Text, and_, bindparam, case, cast, delete, func, literal, or_, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -125,6 +125,24 @@ def _kind(principal: Principal) -> Principal:
 
 _ADMIN_KIND = Principal(user_id=0, global_grant=3)
 _USER_KIND = Principal(user_id=0)
+
+
+# The commit's statuses counted per repository and state (legacy ones under None): the baseline's statement
+# grouped once more, for callers whose access the lane checks from its cache (cairn.builds.service.stats).
+_COUNT_PER_REPOSITORY = (select(bs.c.repository_id, bs.c.state, func.count())
+                         .where(bs.c.commit_id == bindparam("commit_id")).group_by(bs.c.repository_id, bs.c.state))
+_MAY_READ = select(literal(1)).where(auth_store.may_read_repository(
+    _USER_KIND, bindparam("repository_id", type_=Integer), bindparam("viewer", type_=Integer)))
+
+
+async def count_per_repository(conn: AsyncConnection, commit_id: str) -> list:
+    """(repository id or None, state, count) of every status of the commit, whoever may see it."""
+    return (await conn.execute(_COUNT_PER_REPOSITORY, {"commit_id": commit_id})).all()
+
+
+async def may_read(conn: AsyncConnection, user_id: int, repository_id: int) -> bool:
+    """Whether a signed-in user who is not a system administrator may read the repository."""
+    return (await conn.execute(_MAY_READ, {"repository_id": repository_id, "viewer": user_id})).first() is not None
 
 
 async def list_commit_statuses(conn: AsyncConnection, principal: Principal, commit_id: str, order: str,
