@@ -17,9 +17,9 @@ from cairn.kit.entities import RepositoryRef
 
 _MAX_ENTRIES = 10_000
 _generation = 0
-# Past this share of the TTL, one request at a time checks a grant (or a credential, auth/credentials.py) again,
-# while the others keep using the entry: when all of them found it expired at once, every TTL, all 16
-# connections' requests took the full app together (bench/: a 150-ms stall every 5 s, the listing's p99).
+# Past this share of the TTL a grant (or a credential, auth/credentials.py) is checked again in the background
+# while the entry serves on: when all requests found it expired at once, every TTL, all 16 connections' requests
+# took the full app together (bench/: a 150-ms stall every 5 s, the listing's p99).
 REFRESH_AHEAD = 0.8
 
 
@@ -54,17 +54,19 @@ class AccessCache:
     def _key(principal: Principal, project_key: str, slug: str) -> tuple:
         return principal, project_key.upper(), slug.lower()  # as the access query compares them
 
-    def get(self, principal: Principal, project_key: str, slug: str) -> tuple[RepositoryRef, int] | None:
-        """(repository, level) when resolved less than the TTL ago; once past REFRESH_AHEAD of it, None for one
-        caller, whose request the full app answers, resolving it again (auth/deps.py puts it back)."""
+    def get(self, principal: Principal, project_key: str, slug: str) -> tuple[tuple[RepositoryRef, int] | None, bool]:
+        """((repository, level) when resolved less than the TTL ago, or None; whether the caller is to resolve it
+        again: True once past REFRESH_AHEAD of the TTL, cairn.lane does it in the background)."""
         entry = self._entries.get(self._key(principal, project_key, slug))
         if entry is None or entry[3] != generation():
-            return None
+            return None, False
         age = time.monotonic() - entry[2]
-        if age >= self.ttl or (age >= self.ttl * REFRESH_AHEAD and not entry[4]):
+        if age >= self.ttl:
+            return None, False
+        if age >= self.ttl * REFRESH_AHEAD and not entry[4]:
             entry[4] = True
-            return None
-        return entry[0], entry[1]
+            return (entry[0], entry[1]), True
+        return (entry[0], entry[1]), False
 
     def put(self, principal: Principal, project_key: str, slug: str, repository: RepositoryRef, level: int) -> None:
         if len(self._entries) >= _MAX_ENTRIES:

@@ -37,7 +37,7 @@ class _Entry:
     fingerprint: tuple
     checked_at: float
     generation: int  # access.generation() when checked: a grant or membership change here re-checks at once
-    refreshing: bool = False  # a request was sent to check it again (access.REFRESH_AHEAD)
+    refreshing: bool = False  # a check of it again has been started (access.REFRESH_AHEAD)
 
     def fresh(self, now: float, ttl: float) -> bool:
         return now - self.checked_at < ttl and self.generation == access.generation()
@@ -114,19 +114,20 @@ class Authenticator:
             self._token_uses[fingerprint[1]] = now_ms()
         return principal
 
-    def cached(self, authorization: str | None) -> Principal | None:
-        """The principal of a credential verified less than the TTL ago; None when it must be checked: past the
-        TTL, and once past access.REFRESH_AHEAD of it (that caller's authenticate() checks it again)."""
+    def cached(self, authorization: str | None) -> tuple[Principal | None, bool]:
+        """(the principal of a credential verified less than the TTL ago, or None when it must be checked; whether
+        the caller is to have it checked again: True once past access.REFRESH_AHEAD of the TTL, cairn.lane does it
+        in the background while the entry serves on)."""
         if not authorization:
-            return None
+            return None, False
         entry = self._cache.get(_cache_key(authorization))
         now = time.monotonic()
         if entry is None or not entry.fresh(now, self.ttl):
-            return None
+            return None, False
         if not entry.refreshing and not entry.fresh(now, self.ttl * access.REFRESH_AHEAD):
             entry.refreshing = True
-            return None
-        return entry.principal
+            return entry.principal, True
+        return entry.principal, False
 
     def known(self, authorization: str) -> bool:
         """Whether the credential was verified before (its entry may have expired since): a wrong one never was."""
