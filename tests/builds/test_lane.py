@@ -7,6 +7,7 @@ another process's revocation applies within the TTL, a deleted repository at onc
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from argon2 import PasswordHasher
 import pytest
 from sqlalchemy import text
 
+from cairn.lane import FastLane
 from tests.builds.conftest import BUILDS, status
 from tests.fixtures.api import SHA, assert_error, observed
 
@@ -178,6 +180,40 @@ def test_the_caches_are_checked_again_in_the_background_before_they_expire(repo,
     time.sleep(TTL * 0.3)  # past the first check's TTL, not the second's
     assert caller.post(BUILDS, json=status("C")).status_code == 204
     assert fallbacks == []
+
+
+def lane_of(backend) -> FastLane:
+    lane = backend.app.middleware_stack
+    while not isinstance(lane, FastLane):
+        lane = lane.app
+    return lane
+
+
+def test_a_grant_the_background_check_finds_revoked_is_forgotten_at_once(repo, count, elsewhere, backend, fallbacks):
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A"))
+    authorization = "Basic " + base64.b64encode(":".join(caller.auth).encode()).decode()
+    state = backend.app.state
+    backend.portal.call(lane_of(backend)._refresh, state, authorization, "PRJ", "repo")  # nothing changed
+    fallbacks.clear()
+    assert caller.post(BUILDS, json=status("B")).status_code == 204
+    assert fallbacks == []  # the check kept the entries
+    elsewhere("DELETE FROM repository_permissions")
+    backend.portal.call(lane_of(backend)._refresh, state, authorization, "PRJ", "repo")
+    assert_error(caller.post(BUILDS, json=status("C")), 404)  # well within the TTL
+    assert count() == 2
+
+
+def test_a_password_the_background_check_finds_changed_is_forgotten_at_once(repo, count, elsewhere, backend):
+    caller = reader(repo)
+    caller.post(BUILDS, json=status("A"))
+    elsewhere("UPDATE users SET password_hash = 'changed elsewhere' WHERE name = 'reader'")
+    authorization = "Basic " + base64.b64encode(":".join(caller.auth).encode()).decode()
+    time.sleep(TTL * 0.85)  # when the lane has it checked again
+    backend.portal.call(lane_of(backend)._refresh, backend.app.state, authorization, "PRJ", "repo")
+    assert not backend.app.state.authenticator.known(authorization)  # forgotten (an expired entry is still known)
+    assert_error(caller.post(BUILDS, json=status("B")), 401)
+    assert count() == 1
 
 
 def test_of_concurrent_requests_on_cold_caches_one_fills_them_and_the_others_take_the_lane(repo, fallbacks,

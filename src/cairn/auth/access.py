@@ -74,6 +74,10 @@ class AccessCache:
         self._entries[self._key(principal, project_key, slug)] = [repository, level, time.monotonic(), _generation,
                                                                   False]
 
+    def drop(self, principal: Principal, project_key: str, slug: str) -> None:
+        """Forget one answer (a check found it refused)."""
+        self._entries.pop(self._key(principal, project_key, slug), None)
+
     def readable(self, user_id: int, repository_id: int) -> bool | None:
         """Whether the signed-in user (not a system administrator) may read the repository, when checked less than
         the TTL ago (the lane's stats GET, cairn.builds.service.stats)."""

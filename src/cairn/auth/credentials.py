@@ -133,6 +133,10 @@ class Authenticator:
         """Whether the credential was verified before (its entry may have expired since): a wrong one never was."""
         return _cache_key(authorization) in self._cache
 
+    def drop(self, authorization: str) -> None:
+        """Forget one credential (a check found it refused)."""
+        self._cache.pop(_cache_key(authorization), None)
+
     def forget(self) -> None:
         """Drop every cached credential (this process); other processes re-check within the TTL."""
         self._cache.clear()
