@@ -171,8 +171,9 @@ class FastLane:
     @staticmethod
     async def _refresh(state, authorization: str, project_key: str | None, slug: str | None) -> None:
         """Check a credential and its grant again as the full app does, filling the caches, while their entries
-        serve on (one found refused is forgotten at once). Before, the request that found them due took the full app, and another request with them waited
-        on it: under load on a busy event loop ~0.5 s, every 4 s (bench/ listing p99 over 150 ms)."""
+        serve on (one found refused is forgotten at once). Before, the request that found them due took the full
+        app, and another request with them waited on it: under load on a busy event loop ~0.5 s, every 4 s
+        (bench/ listing p99 over 150 ms)."""
         try:
             async with unit_of_work(state.engine, write=False) as conn:
                 try:
