@@ -345,3 +345,66 @@ def test_pipelined_deployments_each_get_their_own_row_back(backend, db, repo, po
     assert [(a["deploymentSequenceNumber"], a["displayName"]) for a in answers] == [(1, "#1"), (2, "#2"), (3, "#3")]
     assert [a.get("fromCommit", {}).get("id") for a in answers] == [None, SHA, SHA]
     assert db("SELECT count(*) FROM deployments")[0][0] == 3
+
+
+# --- PostgreSQL: the lane's stats counts gathered (db/direct.py _Gather) ----------------------------------------
+
+OTHER_SHA = "b" * 40
+
+
+def counted(backend, *commit_ids: str) -> list:
+    """Each commit's count_per_repository, read concurrently on the lane's quick connections (sorted rows)."""
+    from cairn.builds import store as statuses
+    from cairn.db.direct import direct_connection
+
+    async def one(commit_id: str):
+        async with direct_connection(backend.app.state.engine, quick=True) as conn:
+            return sorted(await statuses.count_per_repository(conn, commit_id))
+
+    async def scenario():
+        return await asyncio.gather(*(one(c) for c in commit_ids), return_exceptions=True)
+    return backend.portal.call(scenario)
+
+
+def test_gathered_counts_each_get_their_own_commits_rows(backend, db, repo, postgresql_only):
+    access = access_to(db)
+    repository = access.repository.id
+    for key, state in (("a", "SUCCESSFUL"), ("b", "SUCCESSFUL"), ("c", "FAILED")):
+        backend.portal.call(pipelined, backend.app.state.engine, status(access, state, key))
+    request = BuildStatusSetRequest.model_validate({"key": "x", "state": "INPROGRESS", "url": "https://ci.example/1"})
+    backend.portal.call(pipelined, backend.app.state.engine,
+                        lambda conn: builds.set_status(conn, access, BASE_URL, OTHER_SHA, request))
+
+    mine, others, none, mine_again = counted(backend, SHA, OTHER_SHA, "c" * 40, SHA)
+    assert mine == mine_again == [(repository, "FAILED", 1), (repository, "SUCCESSFUL", 2)]
+    assert others == [(repository, "INPROGRESS", 1)]
+    assert none == []
+
+
+def test_a_gathered_count_sees_every_write_acknowledged_before_it_asked(backend, db, repo, postgresql_only):
+    access = access_to(db)
+
+    async def scenario():
+        from cairn.builds import store as statuses
+        from cairn.db.direct import direct_connection
+        engine = backend.app.state.engine
+        seen = []
+        for state in ("INPROGRESS", "SUCCESSFUL", "FAILED"):
+            await pipelined(engine, status(access, state))
+            async with direct_connection(engine, quick=True) as conn:
+                seen.append([row[1] for row in await statuses.count_per_repository(conn, SHA)])
+        return seen
+
+    assert backend.portal.call(scenario) == [["INPROGRESS"], ["SUCCESSFUL"], ["FAILED"]]
+
+
+def test_gathered_counts_that_lose_their_connection_fail_and_the_next_ones_are_answered(backend, db, repo,
+                                                                                          postgresql_only):
+    access = access_to(db)
+    backend.portal.call(pipelined, backend.app.state.engine, status(access, "SUCCESSFUL"))
+    assert counted(backend, SHA) == [[(access.repository.id, "SUCCESSFUL", 1)]]  # the lane's connection is open
+    db("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%commit_id = ANY%' "
+       "AND pid <> pg_backend_pid()")  # the lane's connection goes away
+    lost = counted(backend, SHA, SHA)
+    assert all(isinstance(outcome, Exception) for outcome in lost)  # (the lane hands these to the full app)
+    assert counted(backend, SHA, OTHER_SHA) == [[(access.repository.id, "SUCCESSFUL", 1)], []]

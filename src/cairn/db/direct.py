@@ -253,8 +253,9 @@ class direct_connection:  # noqa: N801 - used as `async with direct_connection(e
     async def __aenter__(self):
         engine = self._engine
         sqlite = is_sqlite(engine)
-        if sqlite and self._quick:
-            return _direct(engine).sqlite.quick(engine.dialect)
+        if self._quick:
+            direct = _direct(engine)
+            return direct.sqlite.quick(engine.dialect) if sqlite else _Gathering(direct, engine.dialect)
         lender = _direct(engine).sqlite if sqlite else _direct(engine).postgresql
         self._lent = await lender.take()
         self._lender = lender
@@ -397,8 +398,10 @@ async def _postgresql_transaction(engine: AsyncEngine, work: Callable[[Any], Cor
 
 class _Batches:
     """Writes that wait while one writer task runs the batch before them, each answered once its batch is done:
-    the SQLite group commit and the PostgreSQL pipeline below. A write whose caller is cancelled while it waits
-    is dropped; one whose batch already runs is committed with it, and logged."""
+    the SQLite group commit and the PostgreSQL pipeline below (and reads: _Gather). A write whose caller is
+    cancelled while it waits is dropped; one whose batch already runs is committed with it, and logged."""
+
+    writes = True
 
     def __init__(self):
         self._waiting: list[tuple[Any, asyncio.Future]] = []  # (what to write, its answer)
@@ -427,7 +430,7 @@ class _Batches:
             raise
         for (_write, future), (ok, value) in zip(batch, results):
             if future.cancelled():
-                if ok:
+                if ok and self.writes:
                     logging.getLogger("cairn").warning(
                         "a write was committed after its request was cancelled (its client was not told)")
             elif ok:
@@ -530,6 +533,77 @@ class _Pipeline(_Batches):
             await self._connections.give(pooled)
 
 
+# Statements that may be gathered: {statement: (the statement for many values, the parameter those replace)}.
+_GATHERED: dict = {}
+
+
+def gathered(statement, for_many, parameter: str):
+    """Declare that, on PostgreSQL, the lane's quick reads run `statement` for concurrent callers together:
+    `for_many` takes a list of `parameter`'s values (its only parameter) and returns the rows of each, the value
+    first (_Gather). Returns `statement`, which runs as it is everywhere else."""
+    _GATHERED[statement] = (for_many, parameter)
+    return statement
+
+
+class _Gather(_Batches):
+    """On PostgreSQL, concurrent reads of one gathered statement go to the server as one statement (one round
+    trip, one execution), as the pipeline does writes: those that arrive while one runs wait for the next. Each
+    caller gets its own rows as the statement alone returns them, read after it asked (no older snapshot)."""
+
+    writes = False
+    MAX_BATCH = 64
+
+    def __init__(self, connections: _PostgreSQLConnections, sql: str):
+        super().__init__()
+        self._connections = connections
+        self._sql = sql
+
+    async def submit(self, value) -> list:
+        return await self._submit(value, self._read)
+
+    async def _read(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:self.MAX_BATCH], self._waiting[self.MAX_BATCH:]
+            await self._answer(batch, self._outcomes([value for value, _ in batch]))
+
+    async def _outcomes(self, values: list) -> list[tuple[bool, Any]]:
+        try:
+            pooled = await self._connections.take()
+        except Exception as error:
+            return [(False, error)] * len(values)
+        try:
+            rows = await pooled.driver_connection.fetch(self._sql, list(set(values)))
+        except Exception as error:  # each caller hands its request to the full app, which answers the error
+            return [(False, error)] * len(values)
+        finally:
+            await self._connections.give(pooled)
+        found = collections.defaultdict(list)
+        for row in rows:
+            found[row[0]].append(tuple(row)[1:])
+        return [(True, found.get(value, [])) for value in values]
+
+
+class _Gathering:
+    """DirectConnection for the lane's quick reads on PostgreSQL: a gathered statement joins concurrent ones
+    (_Gather); any other takes a connection of the lane's share for itself (each statement its own
+    transaction, as in direct_connection)."""
+
+    def __init__(self, direct: "_Direct", dialect):
+        self._direct = direct
+        self.dialect = dialect
+
+    async def execute(self, statement, parameters: dict[str, Any] | None = None) -> DirectResult:
+        found = _GATHERED.get(statement)
+        if found is not None:
+            return DirectResult(await self._direct.gather(found[0], self.dialect).submit(parameters[found[1]]))
+        connections = self._direct.postgresql
+        pooled = await connections.take()
+        try:
+            return await DirectConnection(pooled.driver_connection, self.dialect, False).execute(statement, parameters)
+        finally:
+            await connections.give(pooled)
+
+
 class _Pipelining:
     """DirectConnection for work of one write statement: the statement joins the pipeline (see _Pipeline); it
     returns at most one row per execution."""
@@ -553,6 +627,13 @@ class _Direct:
         else:
             self.postgresql = _PostgreSQLConnections(engine)
             self.pipeline = _Pipeline(self.postgresql)
+            self._gathers: dict = {}
+
+    def gather(self, statement, dialect) -> _Gather:
+        found = self._gathers.get(statement)
+        if found is None:
+            found = self._gathers[statement] = _Gather(self.postgresql, _compiled(statement, dialect)[0])
+        return found
 
     async def close(self) -> None:
         await (self.sqlite if hasattr(self, "sqlite") else self.postgresql).close()
