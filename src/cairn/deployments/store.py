@@ -132,14 +132,16 @@ def _environments_page():
     index-only lookups; per environment of the page one more, and its rows by key), whatever the history.
     One statement with both deployments' rows: the page and then its deployments by id cost two round trips and
     an IN list compiled per request (in-process, SQLite: 4.8 -> 2.3 ms of CPU per listing)."""
-    # Each environment's newest deployment and its time, both read off the index: a join to the deployment
-    # instead let PostgreSQL hash every deployment of the repository (6.8 ms at 10k deployments).
-    known = (select(env.c.repository_id, env.c.key, _latest(d.c.id).label("latest_id"),
-                    _latest(d.c.last_updated).label("latest_updated"))
+    # Each environment's newest deployment read off the index, and its time by its primary key (a lookup by
+    # integer: reading the time off the index too, a second descent comparing text, cost PostgreSQL 2.24-2.37 ms
+    # a listing against 1.81-1.99 at 100k after writes). A join to the deployment instead let PostgreSQL hash
+    # every deployment of the repository (6.8 ms at 10k deployments).
+    known = (select(env.c.repository_id, env.c.key, _latest(d.c.id).label("latest_id"))
              .where(env.c.repository_id == bindparam("repository_id"))
              .cte("known").prefix_with("MATERIALIZED"))  # each lookup once: PostgreSQL repeated them per clause
-    page = (select(known).where(known.c.latest_updated.is_not(None))  # one without deployments drops out
-            .order_by(known.c.latest_updated.desc(), known.c.latest_id.desc())
+    updated = select(d.c.last_updated).where(d.c.id == known.c.latest_id).scalar_subquery()
+    page = (select(known).where(known.c.latest_id.is_not(None))  # one without deployments drops out
+            .order_by(updated.desc(), known.c.latest_id.desc())
             .offset(bindparam("start", type_=Integer)).limit(bindparam("limit", type_=Integer)).subquery())
     successful = (select(d.c.id).where(d.c.repository_id == page.c.repository_id,
                                        d.c.environment_key == page.c.key, d.c.state == "SUCCESSFUL")
