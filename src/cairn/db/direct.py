@@ -240,7 +240,8 @@ class _SQLiteConnections:
 class direct_connection:  # noqa: N801 - used as `async with direct_connection(engine) as conn`
     """A connection for reading, its driver connection in autocommit (each statement its own transaction);
     writes go through in_transaction. `quick`: every statement is a few index lookups, which SQLite runs in the
-    event loop's own thread, remembering rows while nothing changes (_SQLiteConnections.quick). (A class, not a
+    event loop's own thread, remembering rows while nothing changes (_SQLiteConnections.quick), and PostgreSQL
+    runs together with concurrent ones when the statement is `gathered` (_Gathering). (A class, not a
     generator: on every hot request the difference showed.)"""
 
     __slots__ = ("_engine", "_quick", "_lender", "_lent")
