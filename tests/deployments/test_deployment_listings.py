@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cairn.deployments.store import _ENVIRONMENTS_PAGE
+from cairn.deployments import store
+from cairn.deployments.store import _ENVIRONMENTS_PAGE, _RECENT_ENVIRONMENTS_PAGE
 
 from tests.deployments.conftest import (
     DEPLOYMENTS,
@@ -374,15 +375,59 @@ def test_the_environments_page_reads_no_whole_table_of_deployments(repo, db, db_
     seed(repository_id, [(SHA, "deploy", f"env-{i % 100}", i, "SUCCESSFUL" if i % 3 else "FAILED", 1000 + i)
                          for i in range(10000)])
     dialect = backend.app.state.engine.dialect
-    statement = _ENVIRONMENTS_PAGE.params(repository_id=repository_id, start=0, limit=26)
-    sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
     if dialect.name == "postgresql":
         db_write("ANALYZE deployments")
         db_write("ANALYZE deployment_environments")
-        plan = "\n".join(row[0] for row in db("EXPLAIN " + sql))
-        assert "Seq Scan on deployments" not in plan and "Hash" not in plan, plan
-    else:
-        plan = [row[3] for row in db("EXPLAIN QUERY PLAN " + sql)]
-        assert not [step for step in plan if step.startswith("SCAN") and "deployments" in step], plan
+    for statement in (_ENVIRONMENTS_PAGE, _RECENT_ENVIRONMENTS_PAGE):
+        statement = statement.params(repository_id=repository_id, start=0, limit=26, scan=208)
+        sql = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if dialect.name == "postgresql":
+            plan = "\n".join(row[0] for row in db("EXPLAIN " + sql))
+            assert "Seq Scan on deployments" not in plan and "Hash" not in plan, plan
+        else:
+            plan = [row[3] for row in db("EXPLAIN QUERY PLAN " + sql)]
+            assert not [step for step in plan if step.startswith("SCAN") and "deployments" in step], plan
     assert len(environments(repo, limit=1000)) == 100
 
+
+
+def test_the_page_found_among_the_newest_deployments_is_the_page_of_every_environment(repo, db, seed, backend,
+                                                                                       monkeypatch):
+    """list_environments reads the newest deployments first and falls back to every environment's newest when
+    they cannot settle the page: both give the same page, whatever the activity (one environment deployed to
+    far more than the others, times out of order and tied, environments whose deployments were all deleted)."""
+    import random
+
+    rng = random.Random(14)
+    repository_id = db("SELECT id FROM repositories WHERE slug = 'repo'")[0][0]
+    rows = []
+    for i in range(3000):
+        env = "busy" if rng.random() < 0.6 else f"env-{rng.randrange(40):02d}"
+        state = rng.choice(("SUCCESSFUL", "FAILED", "IN_PROGRESS"))
+        rows.append((SHA, rng.choice(("api", "web")), env, i, state, 1000 + rng.randrange(2500)))  # ties too
+    rows += [(SHA2, "gone", "emptied", 1, "SUCCESSFUL", 5000)]
+    rows += [(SHA4, "old", f"stale-{i}", 1, "SUCCESSFUL", 10 + i) for i in range(4)]  # before everything else
+    seed(repository_id, rows)
+    deploy(repo, SHA3, env="emptied", key="gone", seq=2)
+    for seq in (1, 2):
+        assert repo.delete(deployments_url(SHA3 if seq == 2 else SHA2),
+                           params=identity("gone", "emptied", seq)).status_code == 204
+
+    exact = []
+    real = store._recent_page_is_exact
+    monkeypatch.setattr(store, "_recent_page_is_exact", lambda *a: exact.append(real(*a)) or exact[-1])
+
+    async def both(start: int, limit: int):
+        async with backend.app.state.engine.connect() as conn:
+            listed = await store.list_environments(conn, repository_id, start, limit)
+            every = (await conn.execute(_ENVIRONMENTS_PAGE, {"repository_id": repository_id, "start": start,
+                                                             "limit": limit})).all()
+        return [(newest.id, good and good.id) for newest, good in listed], [(r[0], r[15]) for r in every]
+
+    width = len(store.DeploymentRow._fields)
+    assert width == 15  # (the full statement's rows above are read by position)
+    for start, limit in ((0, 1), (0, 5), (0, 26), (3, 7), (10, 26), (25, 26), (38, 5), (41, 3), (43, 2), (0, 1001)):
+        listed, every = backend.portal.call(both, start, limit)
+        assert listed == every, (start, limit)
+    assert True in exact and False in exact  # both ways were taken
+    assert len(environments(repo, limit=1000)) == 45  # busy, env-00..39, stale-0..3; the emptied one drops out
