@@ -183,6 +183,8 @@ def _environments_page(environments):
 _ENVIRONMENTS_PAGE = _environments_page(_every_environment())
 _RECENT_ENVIRONMENTS_PAGE = _environments_page(_recently_deployed())
 RECENT_PER_ENVIRONMENT = 8  # deployments read per environment of the page (and those before it) at first
+# A deep page goes straight to every environment's newest: the read of the newest deployments grows with start.
+MOST_RECENT = 8000
 
 
 async def list_environments(conn: AsyncConnection, repository_id: int, start: int, limit: int):
@@ -195,7 +197,9 @@ async def list_environments(conn: AsyncConnection, repository_id: int, start: in
     page, from every environment's newest deployment."""
     params = {"repository_id": repository_id, "start": start, "limit": limit}
     scan = RECENT_PER_ENVIRONMENT * (start + limit)
-    rows = (await conn.execute(_RECENT_ENVIRONMENTS_PAGE, {**params, "scan": scan})).all()
+    rows = []
+    if scan <= MOST_RECENT:
+        rows = (await conn.execute(_RECENT_ENVIRONMENTS_PAGE, {**params, "scan": scan})).all()
     width = len(DeploymentRow._fields)
     if not rows or not _recent_page_is_exact(*rows[0][2 * width:], start + limit, scan):
         rows = (await conn.execute(_ENVIRONMENTS_PAGE, params)).all()
