@@ -422,10 +422,9 @@ def test_the_page_found_among_the_newest_deployments_is_the_page_of_every_enviro
             listed = await store.list_environments(conn, repository_id, start, limit)
             every = (await conn.execute(_ENVIRONMENTS_PAGE, {"repository_id": repository_id, "start": start,
                                                              "limit": limit})).all()
-        return [(newest.id, good and good.id) for newest, good in listed], [(r[0], r[15]) for r in every]
+        return [(newest.id, good and good.id) for newest, good in listed], [(r[0], r[width]) for r in every]
 
-    width = len(store.DeploymentRow._fields)
-    assert width == 15  # (the full statement's rows above are read by position)
+    width = len(store.DeploymentRow._fields)  # the full statement's rows: both deployments' columns, by position
     for start, limit in ((0, 1), (0, 5), (0, 26), (3, 7), (10, 26), (25, 26), (38, 5), (41, 3), (43, 2), (0, 1001)):
         listed, every = backend.portal.call(both, start, limit)
         assert listed == every, (start, limit)

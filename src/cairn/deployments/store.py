@@ -136,7 +136,7 @@ def _every_environment():
              .where(env.c.repository_id == bindparam("repository_id"))
              .cte("known").prefix_with("MATERIALIZED"))  # each lookup once: PostgreSQL repeated them per clause
     updated = select(d.c.last_updated).where(d.c.id == known.c.latest_id).scalar_subquery()
-    return select(known).where(known.c.latest_id.is_not(None)), (updated.desc(), known.c.latest_id.desc())
+    return select(known).where(known.c.latest_id.is_not(None)), (updated.desc(), known.c.latest_id.desc()), ()
 
 
 def _recently_deployed():
@@ -152,17 +152,18 @@ def _recently_deployed():
     firsts = select(ranked.c.repository_id, ranked.c.environment_key.label("key"), ranked.c.id.label("latest_id"),
                     func.count().over().label("found"), ranked.c.read, recorded.label("recorded")
                     ).where(ranked.c.nth == 1)
-    return firsts, (ranked.c.last_updated.desc(), ranked.c.id.desc())
+    return firsts, (ranked.c.last_updated.desc(), ranked.c.id.desc()), ("found", "read", "recorded")
 
 
 def _environments_page(environments):
     """A page of the repository's environments that have deployments, the most recently deployed first: each
     one's newest and newest successful deployment, looked up in the index (per environment of the page an
     index lookup for its newest successful, and its rows by id), whatever the history; `environments` says which
-    environments there are (_every_environment, _recently_deployed), and the columns after both deployments'.
+    environments there are (_every_environment, _recently_deployed): (their select, its order, the names of its
+    columns to return after both deployments').
     One statement with both deployments' rows: the page and then its deployments by id cost two round trips and
     an IN list compiled per request (in-process, SQLite: 4.8 -> 2.3 ms of CPU per listing)."""
-    which, order = environments
+    which, order, extra = environments
     page = (which.order_by(*order).offset(bindparam("start", type_=Integer))
             .limit(bindparam("limit", type_=Integer)).subquery())
     successful = (select(d.c.id).where(d.c.repository_id == page.c.repository_id,
@@ -171,9 +172,7 @@ def _environments_page(environments):
     # Only the page's environments look up their newest successful.
     ids = select(page, successful.label("successful_id")).subquery()
     latest, good = d.alias("latest"), d.alias("good")
-    extra = [ids.c[name] for name in ids.c.keys() if name not in ("repository_id", "key", "latest_id",
-                                                                   "successful_id")]
-    return (select(latest, _from_commit(latest), good, _from_commit(good), *extra)
+    return (select(latest, _from_commit(latest), good, _from_commit(good), *(ids.c[name] for name in extra))
             .select_from(ids.join(latest, latest.c.id == ids.c.latest_id)
                          .outerjoin(good, good.c.id == ids.c.successful_id))
             .order_by(latest.c.last_updated.desc(), latest.c.id.desc()))  # the page's order
